@@ -1,0 +1,925 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include "void.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/close_range.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clone.h"
+#include "fd.h"
+#include "idmap.h"
+#include "mount.h"
+#include "util.h"
+
+#ifndef SECBIT_NOROOT
+#include <linux/securebits.h>
+#endif
+
+/* While the void is built, its root tmpfs is mounted here, inside the
+ * void's own mount namespace (the host never sees it). /tmp exists on every
+ * Linux system; what it holds on the host stays reachable as a bind source
+ * because every bind source is cloned (open_tree) before the tmpfs covers
+ * it. */
+#define STAGE "/tmp"
+#define STAGE_LEN (sizeof(STAGE) - 1)
+
+#define VR_MAX_FD 1024
+
+enum { VR_MSG_READY = 1, VR_MSG_ERROR, VR_MSG_EXIT };
+
+/* What pid 1 reports to voidrun. Written whole, in one write(2) of less
+ * than PIPE_BUF bytes, so it is never interleaved or split. */
+struct vr_msg {
+	int type;
+	int status;
+	struct vr_err err;
+};
+
+_Static_assert(sizeof(struct vr_msg) <= 4096, "status messages must be atomic pipe writes");
+
+/* ---------------------------------------------------------------- plan */
+
+static char *xstrdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+int vr_plan_set_string(char **field, const char *value)
+{
+	char *copy = xstrdup(value);
+
+	if (value && !copy)
+		return -ENOMEM;
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
+int vr_plan_new(struct vr_plan **ret)
+{
+	struct vr_plan *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	p->ns_flags = VR_CLONE_ALL_NS;
+	p->host_uid = p->host_gid = -1;
+	p->devnull = -1;
+	p->hostname = strdup("void");
+	p->cwd = strdup("/");
+	/* The root holds only mount points: keep it tiny. It is made
+	 * read-only once built. */
+	p->root_options = strdup("mode=0755,size=64k,nr_inodes=4096");
+	p->envp = calloc(1, sizeof(char *));
+	p->argv = calloc(1, sizeof(char *));
+	/* An empty capability set, prepared here because libcap allocates. */
+	p->caps = cap_init();
+	if (!p->hostname || !p->cwd || !p->root_options || !p->envp || !p->argv || !p->caps) {
+		vr_plan_free(p);
+		return -ENOMEM;
+	}
+	p->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (p->devnull < 0) {
+		int r = vr_neg_errno();
+		vr_plan_free(p);
+		return r;
+	}
+	*ret = p;
+	return 0;
+}
+
+static void free_strv(char **v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void vr_plan_free(struct vr_plan *p)
+{
+	if (!p)
+		return;
+	free(p->hostname);
+	free(p->path);
+	free(p->cwd);
+	free(p->root_options);
+	free_strv(p->argv, p->n_argv);
+	free_strv(p->envp, p->n_envp);
+	for (size_t i = 0; i < p->n_mounts; i++) {
+		free(p->mounts[i].src);
+		free(p->mounts[i].dst);
+		free(p->mounts[i].data);
+	}
+	free(p->mounts);
+	free(p->fds);
+	if (p->caps)
+		cap_free(p->caps);
+	if (p->devnull >= 0)
+		(void)close(p->devnull);
+	free(p);
+}
+
+int vr_plan_set_exec(struct vr_plan *p, const char *path, const char *const *argv, size_t n)
+{
+	char **v;
+
+	if (n == 0 || !path || path[0] != '/')
+		return -EINVAL;
+	v = calloc(n + 1, sizeof(char *));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		v[i] = strdup(argv[i]);
+		if (!v[i]) {
+			free_strv(v, i);
+			return -ENOMEM;
+		}
+	}
+	if (vr_plan_set_string(&p->path, path) < 0) {
+		free_strv(v, n);
+		return -ENOMEM;
+	}
+	free_strv(p->argv, p->n_argv);
+	p->argv = v;
+	p->n_argv = n;
+	return 0;
+}
+
+/* Append one pointer to a NULL-terminated vector of n entries. */
+static int strv_push(char ***v, size_t *n, char *s)
+{
+	char **nv = realloc(*v, (*n + 2) * sizeof(char *));
+
+	if (!nv)
+		return -ENOMEM;
+	nv[(*n)++] = s;
+	nv[*n] = NULL;
+	*v = nv;
+	return 0;
+}
+
+int vr_plan_add_env(struct vr_plan *p, const char *entry)
+{
+	char *s;
+
+	if (!strchr(entry, '=') || entry[0] == '=')
+		return -EINVAL;
+	s = strdup(entry);
+	if (!s)
+		return -ENOMEM;
+	if (strv_push(&p->envp, &p->n_envp, s) < 0) {
+		free(s);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* A path inside the void is absolute, fits the staging buffer and has no
+ * "." or ".." component: the child resolves it under the staging root and
+ * must not be led out of it. */
+static bool valid_void_path(const char *path)
+{
+	if (!path || path[0] != '/' || strlen(path) + STAGE_LEN >= PATH_MAX)
+		return false;
+	for (const char *c = path; *c;) {
+		while (*c == '/')
+			c++;
+		const char *end = strchrnul(c, '/');
+		size_t len = (size_t)(end - c);
+		if ((len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+		c = end;
+	}
+	return true;
+}
+
+int vr_plan_add_mount(struct vr_plan *p, int kind, const char *src, const char *dst,
+		      unsigned flags, const char *data)
+{
+	struct vr_mount_op *m;
+
+	if (kind < VR_MNT_BIND || kind > VR_MNT_SYMLINK || !valid_void_path(dst))
+		return -EINVAL;
+	if ((kind == VR_MNT_BIND || kind == VR_MNT_SYMLINK) && (!src || !src[0]))
+		return -EINVAL;
+	m = realloc(p->mounts, (p->n_mounts + 1) * sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	p->mounts = m;
+	m = &p->mounts[p->n_mounts];
+	*m = (struct vr_mount_op){ .kind = kind, .flags = flags };
+	m->src = xstrdup(src);
+	m->dst = strdup(dst);
+	m->data = xstrdup(data);
+	if ((src && !m->src) || !m->dst || (data && !m->data)) {
+		free(m->src);
+		free(m->dst);
+		free(m->data);
+		return -ENOMEM;
+	}
+	p->n_mounts++;
+	return 0;
+}
+
+int vr_plan_add_fd(struct vr_plan *p, int src, int dst)
+{
+	struct vr_fd_op *f;
+
+	if (src < 0 || dst < 0 || dst >= VR_MAX_FD)
+		return -EINVAL;
+	for (size_t i = 0; i < p->n_fds; i++)
+		if (p->fds[i].dst == dst)
+			return -EINVAL;
+	f = realloc(p->fds, (p->n_fds + 1) * sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	p->fds = f;
+	p->fds[p->n_fds++] = (struct vr_fd_op){ .src = src, .dst = dst };
+	return 0;
+}
+
+/* --------------------------------------------------------------- child */
+
+/* Everything below runs in the child between clone3 and execve: plain
+ * system calls only. A failure is reported through the status pipe and
+ * ends the child with 125 (the "could not run" code of env(1)). */
+
+struct child {
+	const struct vr_plan *plan;
+	int status_fd;
+	int sync_fd;
+};
+
+static void child_send(const struct child *c, int type, int status, const struct vr_err *err)
+{
+	struct vr_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	m.status = status;
+	if (err)
+		m.err = *err;
+	/* Nothing to do on failure: the parent then sees pid 1 end without a
+	 * report and says so. */
+	(void)!write(c->status_fd, &m, sizeof(m));
+}
+
+static _Noreturn void child_fail(const struct child *c, int step, int err, const char *path, const char *path2)
+{
+	struct vr_err e;
+
+	vr_err_set(&e, step, err, path, path2);
+	child_send(c, VR_MSG_ERROR, 0, &e);
+	_exit(125);
+}
+
+/* "/tmp" + dst into buf (lengths checked when the plan was built). */
+static char *staged(char *buf, const char *dst)
+{
+	memcpy(buf, STAGE, STAGE_LEN);
+	strcpy(buf + STAGE_LEN, dst);
+	return buf;
+}
+
+/* Create the mount point for dst (staged in buf): its parents as
+ * directories, itself as a directory or an empty file. */
+static int make_mount_point(char *buf, bool dir)
+{
+	char *slash = strrchr(buf, '/');
+	int r;
+
+	*slash = '\0';
+	r = vr_mount_mkdirs(buf);
+	*slash = '/';
+	if (r < 0)
+		return r;
+	if (dir)
+		r = mkdir(buf, 0755);
+	else
+		r = mknod(buf, S_IFREG | 0644, 0);
+	return r < 0 && errno != EEXIST ? vr_neg_errno() : 0;
+}
+
+static unsigned bind_mount_flags(unsigned flags)
+{
+	unsigned f = VR_MOUNT_NOSUID;
+
+	if (!(flags & VR_BIND_RW))
+		f |= VR_MOUNT_RDONLY;
+	if (!(flags & VR_BIND_DEV))
+		f |= VR_MOUNT_NODEV;
+	if (flags & VR_BIND_NOEXEC)
+		f |= VR_MOUNT_NOEXEC;
+	return f;
+}
+
+static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
+#define N_DEV_NODES VR_ARRAY_SIZE(dev_nodes)
+
+/* Attach the detached tree fd at the staged path, creating its mount point. */
+static int attach_tree(int fd, char *buf)
+{
+	struct stat st;
+	int r;
+
+	if (fstat(fd, &st) < 0)
+		return vr_neg_errno();
+	r = make_mount_point(buf, S_ISDIR(st.st_mode));
+	if (r < 0)
+		return r;
+	return vr_mount_attach(fd, buf);
+}
+
+static void child_build_dev(const struct child *c, const struct vr_mount_op *m, const int *devfds)
+{
+	char buf[PATH_MAX];
+	size_t len;
+	static const char *const links[][2] = {
+		{ "/proc/self/fd", "fd" },   { "/proc/self/fd/0", "stdin" },
+		{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
+		{ "/dev/pts/ptmx", "ptmx" },
+	};
+	int r;
+
+	staged(buf, m->dst);
+	r = vr_mount_mkdirs(buf);
+	if (r < 0)
+		child_fail(c, VR_STEP_DEV, -r, m->dst, NULL);
+	r = vr_mount_tmpfs(buf, "mode=0755,size=64k,nr_inodes=64", VR_MOUNT_NOSUID | VR_MOUNT_NOEXEC);
+	if (r < 0)
+		child_fail(c, VR_STEP_DEV, -r, m->dst, NULL);
+	len = strlen(buf);
+	for (size_t i = 0; i < N_DEV_NODES; i++) {
+		buf[len] = '/';
+		strcpy(buf + len + 1, dev_nodes[i]);
+		r = attach_tree(devfds[i], buf);
+		if (r < 0)
+			child_fail(c, VR_STEP_DEV, -r, buf + STAGE_LEN, NULL);
+		(void)close(devfds[i]);
+	}
+	for (size_t i = 0; i < VR_ARRAY_SIZE(links); i++) {
+		buf[len] = '/';
+		strcpy(buf + len + 1, links[i][1]);
+		if (symlink(links[i][0], buf) < 0)
+			child_fail(c, VR_STEP_DEV, errno, buf + STAGE_LEN, NULL);
+	}
+	buf[len] = '/';
+	strcpy(buf + len + 1, "shm");
+	if (mkdir(buf, 0755) < 0 ||
+	    vr_mount_tmpfs(buf, "mode=1777,size=16m", VR_MOUNT_NOSUID | VR_MOUNT_NODEV) < 0)
+		child_fail(c, VR_STEP_DEV, errno, buf + STAGE_LEN, NULL);
+	/* The /dev tmpfs itself holds only nodes bound from the host: it is
+	 * made read-only so nothing can be added to it. */
+	buf[len] = '\0';
+	r = vr_mount_remount_ro(buf);
+	if (r < 0)
+		child_fail(c, VR_STEP_DEV, -r, m->dst, NULL);
+}
+
+static void child_mounts(const struct child *c)
+{
+	const struct vr_plan *p = c->plan;
+	char buf[PATH_MAX];
+	int trees[p->n_mounts ? p->n_mounts : 1];
+	int devfds[N_DEV_NODES];
+	bool have_dev = false;
+	int r;
+
+	/* Nothing done here may propagate back to the host. */
+	r = vr_mount_make_private("/");
+	if (r < 0)
+		child_fail(c, VR_STEP_PRIVATE, -r, "/", NULL);
+
+	/* First clone every bind source, while the host's tree is whole. */
+	for (size_t i = 0; i < p->n_mounts; i++) {
+		const struct vr_mount_op *m = &p->mounts[i];
+
+		trees[i] = -1;
+		if (m->kind == VR_MNT_BIND) {
+			trees[i] = vr_mount_clone_tree(m->src, bind_mount_flags(m->flags));
+			if (trees[i] < 0)
+				child_fail(c, VR_STEP_BIND, -trees[i], m->src, m->dst);
+		} else if (m->kind == VR_MNT_DEV && !have_dev) {
+			have_dev = true;
+			for (size_t k = 0; k < N_DEV_NODES; k++) {
+				char src[32] = "/dev/";
+				strcpy(src + 5, dev_nodes[k]);
+				/* Device nodes keep working (no nodev) but
+				 * nothing else: read-write is needed to use them. */
+				devfds[k] = vr_mount_clone_tree(src, VR_MOUNT_NOSUID | VR_MOUNT_NOEXEC);
+				if (devfds[k] < 0)
+					child_fail(c, VR_STEP_DEV, -devfds[k], src, NULL);
+			}
+		}
+	}
+
+	r = vr_mount_tmpfs(STAGE, p->root_options, VR_MOUNT_NOSUID | VR_MOUNT_NODEV);
+	if (r < 0)
+		child_fail(c, VR_STEP_ROOT, -r, STAGE, NULL);
+
+	for (size_t i = 0; i < p->n_mounts; i++) {
+		const struct vr_mount_op *m = &p->mounts[i];
+
+		staged(buf, m->dst);
+		switch (m->kind) {
+		case VR_MNT_BIND:
+			r = attach_tree(trees[i], buf);
+			if (r < 0)
+				child_fail(c, VR_STEP_BIND, -r, m->src, m->dst);
+			(void)close(trees[i]);
+			break;
+		case VR_MNT_TMPFS:
+			r = vr_mount_mkdirs(buf);
+			if (r >= 0)
+				r = vr_mount_tmpfs(buf, m->data ? m->data : "mode=0755",
+						   VR_MOUNT_NOSUID | VR_MOUNT_NODEV);
+			if (r < 0)
+				child_fail(c, VR_STEP_TMPFS, -r, m->dst, NULL);
+			break;
+		case VR_MNT_PROC:
+			/* The host's /proc is still visible in this mount
+			 * namespace here, which the kernel requires before it
+			 * lets a user namespace mount a new procfs. */
+			r = vr_mount_mkdirs(buf);
+			if (r >= 0)
+				r = vr_mount_proc(buf);
+			if (r < 0)
+				child_fail(c, VR_STEP_PROC, -r, m->dst, NULL);
+			break;
+		case VR_MNT_DEV:
+			child_build_dev(c, m, devfds);
+			break;
+		case VR_MNT_DIR:
+			r = vr_mount_mkdirs(buf);
+			if (r < 0)
+				child_fail(c, VR_STEP_MKDIR, -r, m->dst, NULL);
+			break;
+		case VR_MNT_SYMLINK:
+			r = make_mount_point(buf, true);
+			/* make_mount_point made dst a directory: replace it. */
+			if (r >= 0 && (rmdir(buf) < 0 || symlink(m->src, buf) < 0))
+				r = vr_neg_errno();
+			if (r < 0)
+				child_fail(c, VR_STEP_SYMLINK, -r, m->dst, m->src);
+			break;
+		}
+	}
+
+	/* The root holds nothing but mount points: read-only from here on. */
+	r = vr_mount_remount_ro(STAGE);
+	if (r < 0)
+		child_fail(c, VR_STEP_READONLY, -r, "/", NULL);
+	r = vr_mount_pivot(STAGE);
+	if (r < 0)
+		child_fail(c, VR_STEP_PIVOT, -r, STAGE, NULL);
+}
+
+/* Move fd above every number the plan places, keeping it close-on-exec. */
+static int lift_fd(int fd, int above)
+{
+	int n = fcntl(fd, F_DUPFD_CLOEXEC, above);
+
+	if (n < 0)
+		return vr_neg_errno();
+	(void)close(fd);
+	return n;
+}
+
+/* Place the planned fds and close every other one but the status and sync
+ * pipes (which are close-on-exec and held only by pid 1). */
+static void child_fds(struct child *c)
+{
+	const struct vr_plan *p = c->plan;
+	int above = 3;
+	int src[p->n_fds + 3], dst[p->n_fds + 3];
+	size_t n = 0;
+	int r;
+
+	for (size_t i = 0; i < p->n_fds; i++)
+		if (p->fds[i].dst >= above)
+			above = p->fds[i].dst + 1;
+
+	/* The defaults: stdin from /dev/null, stdout and stderr inherited. */
+	for (int fd = 0; fd < 3; fd++) {
+		bool placed = false;
+		for (size_t i = 0; i < p->n_fds; i++)
+			placed |= p->fds[i].dst == fd;
+		/* An inherited stdout/stderr voidrun itself lacks stays closed. */
+		if (!placed && (fd == 0 || vr_fd_is_open(fd))) {
+			src[n] = fd == 0 ? p->devnull : fd;
+			dst[n++] = fd;
+		}
+	}
+	for (size_t i = 0; i < p->n_fds; i++) {
+		src[n] = p->fds[i].src;
+		dst[n++] = p->fds[i].dst;
+	}
+
+	/* Lift every source and our own pipes above all targets first, so
+	 * that placing one never overwrites another still to be placed. */
+	c->status_fd = lift_fd(c->status_fd, above);
+	c->sync_fd = c->sync_fd >= 0 ? lift_fd(c->sync_fd, above) : -1;
+	if (c->status_fd < 0)
+		_exit(125);
+	for (size_t i = 0; i < n; i++) {
+		int t = fcntl(src[i], F_DUPFD_CLOEXEC, above);
+		if (t < 0)
+			child_fail(c, VR_STEP_FDS, errno, NULL, NULL);
+		src[i] = t;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (dup3(src[i], dst[i], 0) < 0)
+			child_fail(c, VR_STEP_FDS, errno, NULL, NULL);
+
+	/* Close every fd not placed: sort the targets (insertion sort, no
+	 * allocation) and close the gaps between them. */
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && dst[j - 1] > dst[j]; j--) {
+			int t = dst[j];
+			dst[j] = dst[j - 1];
+			dst[j - 1] = t;
+		}
+	int keep_lo = c->status_fd < c->sync_fd || c->sync_fd < 0 ? c->status_fd : c->sync_fd;
+	int keep_hi = keep_lo == c->status_fd ? c->sync_fd : c->status_fd;
+	int next = 0;
+	int keeps[n + 2];
+	size_t nk = 0;
+	for (size_t i = 0; i < n; i++)
+		keeps[nk++] = dst[i];
+	keeps[nk++] = keep_lo;
+	if (keep_hi >= 0)
+		keeps[nk++] = keep_hi;
+	for (size_t i = 0; i < nk; i++) {
+		if (keeps[i] > next) {
+			r = (int)syscall(SYS_close_range, next, keeps[i] - 1, 0);
+			if (r < 0)
+				child_fail(c, VR_STEP_FDS, errno, NULL, NULL);
+		}
+		next = keeps[i] + 1;
+	}
+	if (syscall(SYS_close_range, next, ~0U, 0) < 0)
+		child_fail(c, VR_STEP_FDS, errno, NULL, NULL);
+}
+
+/* Leave the void without any capability, for good: the bounding set
+ * emptied (so exec as uid 0 gains nothing), ambient cleared, securebits
+ * locked so root is not special, then every set emptied. */
+static void child_drop_caps(const struct child *c)
+{
+	unsigned bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+			SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED;
+
+	if (cap_set_secbits(bits) < 0)
+		child_fail(c, VR_STEP_CAPS, errno, "securebits", NULL);
+	for (cap_value_t cap = 0;; cap++) {
+		if (cap_drop_bound(cap) < 0) {
+			if (errno == EINVAL)
+				break;  /* past the last capability this kernel knows */
+			child_fail(c, VR_STEP_CAPS, errno, "bounding set", NULL);
+		}
+	}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		child_fail(c, VR_STEP_CAPS, errno, "ambient set", NULL);
+	if (cap_set_proc((cap_t)c->plan->caps) < 0)
+		child_fail(c, VR_STEP_CAPS, errno, NULL, NULL);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		child_fail(c, VR_STEP_NNP, errno, NULL, NULL);
+}
+
+/* pid 1 of the void: start the entry, then reap every child and forward
+ * every signal until the entry ends; report its status and exit with it.
+ * When pid 1 exits the kernel kills what is left in the pid namespace. */
+static _Noreturn void child_init(struct child *c, const sigset_t *all)
+{
+	const struct vr_plan *p = c->plan;
+	volatile int exec_errno = 0;
+	sigset_t none;
+	pid_t entry;
+	int status = 0;
+
+	sigemptyset(&none);
+	/* vfork: the entry shares our memory until it execs, so an exec
+	 * failure is seen here without another pipe, and pid 1 resumes only
+	 * once the entry runs its own program. */
+	entry = vfork();
+	if (entry < 0)
+		child_fail(c, VR_STEP_FORK, errno, NULL, NULL);
+	if (entry == 0) {
+		(void)sigprocmask(SIG_SETMASK, &none, NULL);
+		execve(p->path, p->argv, p->envp);
+		exec_errno = errno;
+		_exit(127);
+	}
+	if (exec_errno) {
+		(void)waitpid(entry, NULL, 0);
+		child_fail(c, VR_STEP_EXEC, exec_errno, p->path, NULL);
+	}
+	child_send(c, VR_MSG_READY, 0, NULL);
+
+	/* Pid 1 needs none of the entry's fds: holding them would keep pipes
+	 * open after the entry closed its end. Only the status pipe stays. */
+	if (dup2(c->status_fd, 3) < 0)
+		_exit(125);
+	c->status_fd = 3;
+	(void)syscall(SYS_close_range, 0, 2, 0);
+	(void)syscall(SYS_close_range, 4, ~0U, 0);
+	c->sync_fd = -1;
+
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(all, &si);
+
+		if (sig < 0)
+			continue;
+		if (sig != SIGCHLD) {
+			(void)kill(entry, sig);
+			continue;
+		}
+		for (;;) {
+			int st;
+			pid_t pid = waitpid(-1, &st, WNOHANG);
+			if (pid <= 0)
+				break;
+			if (pid == entry) {
+				status = st;
+				child_send(c, VR_MSG_EXIT, status, NULL);
+				_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+			}
+		}
+	}
+}
+
+static _Noreturn void child_main(struct child *c, const sigset_t *all)
+{
+	const struct vr_plan *p = c->plan;
+	bool userns = p->ns_flags & CLONE_NEWUSER;
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	char byte;
+	int r;
+
+	/* Handlers of voidrun's have no business running here. */
+	for (int sig = 1; sig < NSIG; sig++)
+		(void)sigaction(sig, &dfl, NULL);
+
+	/* The void dies with voidrun. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		child_fail(c, VR_STEP_SYNC, errno, NULL, NULL);
+
+	/* Wait until the parent has written our id maps. EOF: it is gone. */
+	do
+		r = (int)read(c->sync_fd, &byte, 1);
+	while (r < 0 && errno == EINTR);
+	if (r != 1)
+		_exit(125);
+
+	if (userns) {
+		gid_t gid = p->gid;
+		/* As root the gid map was written without denying setgroups:
+		 * drop the supplementary groups inherited from the launcher,
+		 * which could otherwise still open host files. Unprivileged,
+		 * setgroups is denied and fails with EPERM: nothing to drop
+		 * that the user did not have. */
+		if (setgroups(0, NULL) < 0 && errno != EPERM)
+			child_fail(c, VR_STEP_SETID, errno, "setgroups", NULL);
+		if (setresgid(gid, gid, gid) < 0)
+			child_fail(c, VR_STEP_SETID, errno, "gid", NULL);
+		if (setresuid(p->uid, p->uid, p->uid) < 0)
+			child_fail(c, VR_STEP_SETID, errno, "uid", NULL);
+		/* A change of uid clears the parent-death signal: set it again,
+		 * then make sure the parent did not die in between (it holds
+		 * the sync pipe open until the void ends). */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+			child_fail(c, VR_STEP_SYNC, errno, NULL, NULL);
+		struct pollfd pfd = { .fd = c->sync_fd, .events = POLLIN };
+		if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLIN)))
+			_exit(125);
+	}
+
+	if (p->ns_flags & CLONE_NEWNS)
+		child_mounts(c);
+	if ((p->ns_flags & CLONE_NEWUTS) && sethostname(p->hostname, strlen(p->hostname)) < 0)
+		child_fail(c, VR_STEP_HOSTNAME, errno, p->hostname, NULL);
+	if (chdir(p->cwd) < 0)
+		child_fail(c, VR_STEP_CHDIR, errno, p->cwd, NULL);
+	child_fds(c);
+	/* A new session: the void has no controlling terminal, so it cannot
+	 * push input into an inherited one with TIOCSTI. */
+	if (setsid() < 0)
+		child_fail(c, VR_STEP_SETSID, errno, NULL, NULL);
+	if (!(p->ns_flags & CLONE_NEWPID))
+		(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	child_drop_caps(c);
+	/* Nothing in the void may ptrace pid 1 or read its memory (a copy of
+	 * voidrun's). */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	child_init(c, all);
+}
+
+/* -------------------------------------------------------------- parent */
+
+static int write_maps(const struct vr_plan *p, pid_t pid)
+{
+	bool root = geteuid() == 0;
+	struct vr_idmap u = { p->uid, 0, 1 }, g = { p->gid, 0, 1 };
+
+	/* As root the void maps to nobody, never to host root; otherwise to
+	 * the caller, the only id an unprivileged user may map. */
+	u.outside = p->host_uid >= 0 ? (unsigned)p->host_uid : root ? 65534 : geteuid();
+	g.outside = p->host_gid >= 0 ? (unsigned)p->host_gid : root ? 65534 : getegid();
+	return vr_idmap_write(pid, &u, 1, &g, 1, !root);
+}
+
+int vr_void_spawn(const struct vr_plan *p, struct vr_void *ret, struct vr_err *reterr)
+{
+	_cleanup_close_ int sync_rd = -1, sync_wr = -1, status_rd = -1, status_wr = -1;
+	int pipefd[2], pidfd = -1, r;
+	sigset_t all, old;
+	pid_t pid;
+
+	*ret = (struct vr_void){ .pid = -1, .pidfd = -1, .status_fd = -1, .sync_fd = -1 };
+	if (!p->path)
+		return vr_err_set(reterr, VR_STEP_EXEC, EINVAL, NULL, NULL), -EINVAL;
+	r = vr_fd_pipe(pipefd);
+	if (r < 0)
+		return vr_err_set(reterr, VR_STEP_CLONE, -r, NULL, NULL), r;
+	sync_rd = pipefd[0];
+	sync_wr = pipefd[1];
+	r = vr_fd_pipe(pipefd);
+	if (r < 0)
+		return vr_err_set(reterr, VR_STEP_CLONE, -r, NULL, NULL), r;
+	status_rd = pipefd[0];
+	status_wr = pipefd[1];
+
+	/* Block every signal across clone3 so that none is handled by
+	 * voidrun's handlers in the child before it resets them. */
+	sigfillset(&all);
+	(void)sigprocmask(SIG_SETMASK, &all, &old);
+	pid = vr_clone3(&(struct vr_clone_opts){
+		.flags = p->ns_flags | CLONE_PIDFD,
+		.exit_signal = SIGCHLD,
+		.cgroup_fd = -1,
+		.ret_pidfd = &pidfd,
+	});
+	if (pid == 0) {
+		struct child c = { .plan = p, .status_fd = status_wr, .sync_fd = sync_rd };
+		(void)close(sync_wr);
+		(void)close(status_rd);
+		child_main(&c, &all);
+	}
+	(void)sigprocmask(SIG_SETMASK, &old, NULL);
+	if (pid < 0) {
+		vr_err_set(reterr, VR_STEP_CLONE, -pid, NULL, NULL);
+		return pid;
+	}
+
+	if (p->ns_flags & CLONE_NEWUSER) {
+		r = write_maps(p, pid);
+		if (r < 0) {
+			vr_err_set(reterr, VR_STEP_IDMAP, -r, NULL, NULL);
+			(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+			(void)waitpid(pid, NULL, 0);
+			(void)close(pidfd);
+			return r;
+		}
+	}
+	if (write(sync_wr, "", 1) != 1) {
+		r = vr_neg_errno();
+		vr_err_set(reterr, VR_STEP_SYNC, -r, NULL, NULL);
+		(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		(void)waitpid(pid, NULL, 0);
+		(void)close(pidfd);
+		return r;
+	}
+	ret->pid = pid;
+	ret->pidfd = pidfd;
+	ret->status_fd = TAKE_FD(status_rd);
+	ret->sync_fd = TAKE_FD(sync_wr);
+	return 0;
+}
+
+/* Read one whole message. Returns 1, 0 at EOF, or -errno. */
+static int read_msg(int fd, struct vr_msg *m)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, m, sizeof(*m));
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return vr_neg_errno();
+	if (n == 0)
+		return 0;
+	return n == (ssize_t)sizeof(*m) ? 1 : -EPROTO;
+}
+
+int vr_void_ready(struct vr_void *v, struct vr_err *reterr)
+{
+	struct vr_msg m;
+	int r;
+
+	if (v->ready)
+		return 0;
+	r = read_msg(v->status_fd, &m);
+	if (r < 0)
+		return r;
+	if (r == 0) {
+		/* pid 1 ended before it said anything: killed from outside,
+		 * or the parent side of the handshake failed. */
+		vr_err_set(reterr, VR_STEP_SYNC, ECHILD, NULL, NULL);
+		return 1;
+	}
+	if (m.type == VR_MSG_ERROR) {
+		*reterr = m.err;
+		return 1;
+	}
+	v->ready = 1;
+	return 0;
+}
+
+static int forward_signals(struct vr_void *v, int sigfd)
+{
+	struct signalfd_siginfo si;
+	ssize_t n;
+
+	while ((n = read(sigfd, &si, sizeof(si))) == (ssize_t)sizeof(si))
+		(void)vr_void_kill(v, (int)si.ssi_signo);
+	return n < 0 && errno != EAGAIN ? vr_neg_errno() : 0;
+}
+
+int vr_void_wait(struct vr_void *v, int sigfd, int *ret_status, struct vr_err *reterr)
+{
+	siginfo_t si;
+	struct vr_msg m;
+	int r, result = -ECHILD;
+
+	*ret_status = 0;
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = v->pidfd, .events = POLLIN },
+			{ .fd = sigfd, .events = POLLIN },
+		};
+		r = poll(pfd, sigfd >= 0 ? 2 : 1, -1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return vr_neg_errno();
+		if (sigfd >= 0 && (pfd[1].revents & POLLIN))
+			(void)forward_signals(v, sigfd);
+		if (pfd[0].revents & POLLIN)
+			break;
+	}
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PIDFD, (id_t)v->pidfd, &si, WEXITED) < 0)
+		return vr_neg_errno();
+
+	/* pid 1 is gone, so its write end is closed: read what it said. */
+	while ((r = read_msg(v->status_fd, &m)) > 0) {
+		if (m.type == VR_MSG_ERROR) {
+			*reterr = m.err;
+			result = 1;
+		} else if (m.type == VR_MSG_EXIT) {
+			*ret_status = m.status;
+			result = 0;
+		}
+	}
+	if (result == -ECHILD) {
+		/* No report: pid 1 itself was killed (by SIGKILL from
+		 * outside, or because voidrun's handshake failed). Its own
+		 * end is the void's end. */
+		*ret_status = si.si_code == CLD_EXITED ? W_EXITCODE(si.si_status, 0) : si.si_status;
+		result = 0;
+	}
+	vr_void_release(v);
+	return result;
+}
+
+int vr_void_kill(struct vr_void *v, int sig)
+{
+	if (v->pidfd < 0)
+		return -ESRCH;
+	return syscall(SYS_pidfd_send_signal, v->pidfd, sig, NULL, 0) < 0 ? vr_neg_errno() : 0;
+}
+
+void vr_void_release(struct vr_void *v)
+{
+	vr_closep(&v->pidfd);
+	vr_closep(&v->status_fd);
+	vr_closep(&v->sync_fd);
+	v->pidfd = v->status_fd = v->sync_fd = -1;
+}

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/* The void: a plan of what a process is given, and the code that builds it.
+ *
+ * A plan is built first (plan, then apply): every string and array the child
+ * will need is allocated here, in the parent. Between clone3 and execve the
+ * child allocates nothing, calls no stdio and runs no Lua: it walks the plan
+ * and, on failure, writes a fixed-size {step, errno, path} record to a
+ * close-on-exec pipe the parent reads.
+ *
+ * Process shape: voidrun -> pid 1 of the void (a minimal init: reaps,
+ * forwards signals, reports the entry's status) -> the entry. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+enum vr_mount_kind {
+	VR_MNT_BIND = 1,  /* src (host) -> dst; read-only unless VR_BIND_RW */
+	VR_MNT_TMPFS,     /* a fresh tmpfs at dst, data = options */
+	VR_MNT_PROC,      /* procfs of the void's pid namespace at dst */
+	VR_MNT_DEV,       /* a minimal /dev at dst: null zero full random urandom tty, fd links, shm */
+	VR_MNT_DIR,       /* an empty directory at dst */
+	VR_MNT_SYMLINK,   /* a symlink dst -> src */
+};
+
+/* Flags of a mount operation. */
+#define VR_BIND_RW      0x1u  /* writable bind */
+#define VR_BIND_DEV     0x2u  /* keep device nodes usable */
+#define VR_BIND_EXEC_OK 0x0u  /* binds allow exec by default */
+#define VR_BIND_NOEXEC  0x4u  /* forbid exec from the mount */
+
+struct vr_mount_op {
+	int kind;          /* enum vr_mount_kind */
+	unsigned flags;    /* VR_BIND_* */
+	char *src;
+	char *dst;         /* absolute path inside the void */
+	char *data;        /* tmpfs options or NULL */
+};
+
+struct vr_fd_op {
+	int src;  /* an fd of the caller, open at spawn time */
+	int dst;  /* the fd number it gets in the void */
+};
+
+struct vr_plan {
+	uint64_t ns_flags;           /* CLONE_NEW* to create: VR_CLONE_ALL_NS by default */
+	unsigned uid, gid;           /* ids inside the void: 0 by default */
+	int host_uid, host_gid;      /* ids they map to: -1 = automatic (see vr_void_spawn) */
+	char *hostname;              /* "void" */
+	char *path;                  /* what to execve, inside the void */
+	char **argv;                 /* NULL-terminated */
+	char **envp;                 /* NULL-terminated; empty by default */
+	size_t n_argv, n_envp;
+	char *cwd;                   /* "/" */
+	char *root_options;          /* the root tmpfs' options */
+	struct vr_mount_op *mounts;
+	size_t n_mounts;
+	struct vr_fd_op *fds;
+	size_t n_fds;
+	int devnull;                 /* the host's /dev/null: stdin unless placed */
+	void *caps;                  /* libcap cap_t of the capabilities left (empty) */
+};
+
+/* A fresh plan with the defaults: every namespace, ids 0 inside, hostname
+ * "void", cwd "/", empty environment, no mounts, no fds placed.
+ * Returns 0 or -errno (-ENOMEM, or the errno of opening /dev/null). */
+int vr_plan_new(struct vr_plan **ret);
+
+/* Free a plan and close what it opened (not the fds it was given).
+ * Accepts NULL. */
+void vr_plan_free(struct vr_plan *plan);
+
+/* Set what the void runs: path inside the void and its argv (n >= 1).
+ * Returns 0, -EINVAL when n is 0 or path is not absolute, -ENOMEM. */
+int vr_plan_set_exec(struct vr_plan *plan, const char *path, const char *const *argv, size_t n);
+
+/* Add one "KEY=VALUE" environment entry. -EINVAL without '='. */
+int vr_plan_add_env(struct vr_plan *plan, const char *entry);
+
+/* Add a mount operation; they are applied in order. dst must be absolute
+ * and must not contain "." or ".." components. -EINVAL otherwise. */
+int vr_plan_add_mount(struct vr_plan *plan, int kind, const char *src, const char *dst,
+		      unsigned flags, const char *data);
+
+/* Place the caller's fd src at fd number dst in the void (dst 0..1023).
+ * The caller keeps ownership of src and must keep it open until spawned.
+ * -EINVAL for a bad number or a dst placed twice. */
+int vr_plan_add_fd(struct vr_plan *plan, int src, int dst);
+
+/* Set a string field (hostname, cwd). -ENOMEM. */
+int vr_plan_set_string(char **field, const char *value);
+
+/* A running void. */
+struct vr_void {
+	pid_t pid;      /* pid 1 of the void, as the host sees it */
+	int pidfd;      /* its pidfd */
+	int status_fd;  /* read end of the status pipe */
+	int sync_fd;    /* write end of the sync pipe, held until the void ends */
+	int ready;      /* 1 once the entry was seen to exec */
+};
+
+/* Start a void from plan. On success *ret is filled and 0 returned; the
+ * void is being built and the entry may not have started yet: use
+ * vr_void_ready to wait for that, or vr_void_wait for the end.
+ *
+ * Who the void's ids map to: as root, to host uid/gid 65534 (nobody, never
+ * host root); otherwise to the caller's own uid/gid. plan->host_uid/gid
+ * override this (as root any id, else only the caller's own).
+ *
+ * Returns 0, or -errno with *reterr naming the step (clone3, id map). */
+int vr_void_spawn(const struct vr_plan *plan, struct vr_void *ret, struct vr_err *reterr);
+
+/* Wait until the entry has been exec'd. Returns 0 when it has; 1 when the
+ * void could not be built (*reterr says why; the void is ending); -errno
+ * when reading the status failed. */
+int vr_void_ready(struct vr_void *v, struct vr_err *reterr);
+
+/* Wait for the void to end and release it. If sigfd >= 0 (a signalfd), the
+ * signals read from it meanwhile are forwarded to the void's pid 1, which
+ * forwards them to the entry. *ret_status receives the entry's wait status
+ * (as waitpid(2) reports it). Returns 0 when the entry ran, 1 when the void
+ * could not be built (*reterr says why), -errno on a failure to wait. */
+int vr_void_wait(struct vr_void *v, int sigfd, int *ret_status, struct vr_err *reterr);
+
+/* Send sig to the void's pid 1 (which forwards it to the entry; SIGKILL
+ * ends the whole void). Returns 0 or -errno (-ESRCH when it has ended). */
+int vr_void_kill(struct vr_void *v, int sig);
+
+/* Close what the handle holds. Does not wait; idempotent. */
+void vr_void_release(struct vr_void *v);
