@@ -3,8 +3,23 @@
  * profiles can speak of "newuser" rather than CLONE_NEWUSER. */
 #pragma once
 
+#include <sched.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+/* Newer than some libc headers. */
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+#ifndef CLONE_CLEAR_SIGHAND
+#define CLONE_CLEAR_SIGHAND 0x100000000ULL
+#endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
 
 struct vr_clone_opts {
 	uint64_t flags;      /* CLONE_* flags */

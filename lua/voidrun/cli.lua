@@ -1,0 +1,212 @@
+-- SPDX-License-Identifier: MIT
+-- The voidrun command line. Decides what the user sees and the exit code:
+--   the entry's own status; 128+N when it was killed by signal N;
+--   125 when the profile is invalid or the void could not be built;
+--   2 for a command-line mistake.
+
+local core = require "voidrun.core"
+local profile = require "voidrun.profile"
+local vr = require "voidrun"
+
+local M = {}
+
+local EXIT_BUILD, EXIT_USAGE = 125, 2
+
+local usage = [[
+Usage: voidrun [OPTIONS] PROFILE [ARGS...]
+       voidrun check [OPTIONS] PROFILE [ARGS...]
+       voidrun test [BUSTED OPTIONS] [SPEC...]
+       voidrun lua SCRIPT [ARGS...]
+
+Run the voids a Lua profile describes. Each void starts with nothing (new
+user, mount, pid, net, ipc, uts and cgroup namespaces, an empty read-only
+root, no capabilities, a clean environment, no inherited fds) and gets only
+what the profile grants. ARGS are the profile's vr.args.
+
+Commands:
+  check        load and validate the profile, print the plan, start nothing
+  test         run busted specs with voidrun's Lua (require "voidrun" works)
+  lua          run a trusted Lua script with voidrun's Lua
+
+Options:
+  --set NAME=VALUE   override the declared param NAME (also VOIDRUN_NAME=VALUE
+                     in the environment); undeclared names are an error
+  -h, --help         show this help
+  -V, --version      show the version
+
+Exit status: the entry's status; 128+N if it was killed by signal N; 125 if
+the profile is invalid or the void could not be built; 2 for a usage error.
+]]
+
+local function say(fmt, ...)
+  io.stderr:write("voidrun: ", fmt:format(...), "\n")
+end
+
+-- Parse [OPTIONS] PROFILE [ARGS...]. Options stop at the profile.
+local function parse(argv, i)
+  local o = { set = {}, args = {} }
+  while i <= #argv do
+    local a = argv[i]
+    if a == "-h" or a == "--help" then
+      o.help = true
+    elseif a == "-V" or a == "--version" then
+      o.version = true
+    elseif a == "--set" or a:match("^%-%-set=") then
+      local kv = a == "--set" and argv[i + 1] or a:sub(7)
+      if a == "--set" then i = i + 1 end
+      local k, v = (kv or ""):match("^([^=]+)=(.*)$")
+      if not k then return nil, "--set takes NAME=VALUE" end
+      o.set[k] = v
+    elseif a == "--" then
+      i = i + 1
+      o.profile = argv[i]
+      break
+    elseif a:sub(1, 1) == "-" and a ~= "-" then
+      return nil, ("unknown option '%s' (see voidrun --help)"):format(a)
+    else
+      o.profile = a
+      break
+    end
+    i = i + 1
+  end
+  for k = i + 1, #argv do o.args[#o.args + 1] = argv[k] end
+  return o
+end
+
+local function load(o)
+  local ok, layout = pcall(profile.load, o.profile, { args = o.args, set = o.set })
+  if not ok then
+    say("%s", tostring(layout))
+    return nil
+  end
+  return layout
+end
+
+local function describe(layout)
+  local out = {}
+  local function p(fmt, ...) out[#out + 1] = fmt:format(...) end
+  p("profile %s", layout.file)
+  for _, name in ipairs(layout.param_order) do
+    local prm = layout.params[name]
+    p("param %s = %s (%s)%s", name, tostring(prm.value), prm.source, prm.doc and ("  -- " .. prm.doc) or "")
+  end
+  for _, v in ipairs(layout.voids) do
+    p("void %s", v.name)
+    p("  exec      %s", table.concat(v.exec, " "))
+    p("  cwd       %s", v.cwd)
+    p("  hostname  %s", v.hostname)
+    local env = {}
+    for k, val in pairs(v.env) do env[#env + 1] = k .. "=" .. val end
+    table.sort(env)
+    p("  env       %s", #env > 0 and table.concat(env, " ") or "(empty)")
+    p("  namespaces user mount pid net ipc uts cgroup (all new)")
+    p("  stdin /dev/null, stdout and stderr inherited, no other fds")
+    for _, m in ipairs(v.mounts) do
+      if m.kind == "bind" then
+        p("  bind %s %s%s", m.rw and "rw" or "ro", m.src, m.src ~= m.dst and (" -> " .. m.dst) or "")
+      elseif m.kind == "symlink" then
+        p("  symlink %s -> %s", m.dst, m.src)
+      else
+        p("  %s %s%s", m.kind, m.dst, m.options and (" (" .. m.options .. ")") or "")
+      end
+    end
+  end
+  return table.concat(out, "\n") .. "\n"
+end
+
+local function run(layout)
+  -- Signals to voidrun go to the voids: blocked here and read from a
+  -- signalfd while waiting.
+  local sigfd = assert(core.signalfd { "HUP", "INT", "QUIT", "TERM", "USR1", "USR2", "WINCH" })
+  local started = {}
+  for _, v in ipairs(layout.voids) do
+    local ok, plan = pcall(core.plan, profile.plan_table(v))
+    if not ok then
+      say("%s: %s", v.name, tostring(plan))
+      return EXIT_BUILD
+    end
+    local h, err = plan:spawn()
+    if not h then
+      say("%s: %s", v.name, err)
+      return EXIT_BUILD
+    end
+    started[#started + 1] = { void = v, handle = h }
+    -- With several voids, a void that fails to build stops the layout
+    -- before the next one starts.
+    if #layout.voids > 1 then
+      local built, msg = h:ready()
+      if not built then
+        say("%s: %s", v.name, msg)
+        return EXIT_BUILD
+      end
+    end
+  end
+  local status
+  for _, s in ipairs(started) do
+    local r = s.handle:wait(sigfd)
+    if r.error then
+      say("%s: %s", s.void.name, r.error)
+    end
+    if status == nil or (status == 0 and r.status ~= 0) then status = r.status end
+  end
+  return status or 0
+end
+
+local function run_busted(argv, i)
+  local ok, runner = pcall(require, "busted.runner")
+  if not ok then
+    say("busted is not installed (Debian: apt-get install lua-busted)")
+    return EXIT_USAGE
+  end
+  _G.arg = { [0] = "voidrun test" }
+  for k = i, #argv do _G.arg[#_G.arg + 1] = argv[k] end
+  runner { standalone = false }
+  return 0
+end
+
+local function run_script(argv, i)
+  local script = argv[i]
+  if not script then
+    say("lua: name a script")
+    return EXIT_USAGE
+  end
+  _G.arg = { [0] = script }
+  for k = i + 1, #argv do _G.arg[#_G.arg + 1] = argv[k] end
+  vr.args = { table.unpack(_G.arg, 1) }
+  local chunk, err = loadfile(script, "t")
+  if not chunk then
+    say("%s", err)
+    return EXIT_USAGE
+  end
+  local r = chunk(table.unpack(_G.arg, 1))
+  return math.type(r) == "integer" and r or 0
+end
+
+function M.main(argv)
+  local cmd, i = argv[1], 1
+  if cmd == "test" then return run_busted(argv, 2) end
+  if cmd == "lua" then return run_script(argv, 2) end
+  if cmd == "check" or cmd == "run" then i = 2 end
+  if cmd == "help" then io.stdout:write(usage) return 0 end
+
+  local o, err = parse(argv, i)
+  if not o then
+    say("%s", err)
+    return EXIT_USAGE
+  end
+  if o.help then io.stdout:write(usage) return 0 end
+  if o.version then io.stdout:write("voidrun ", vr.version, "\n") return 0 end
+  if not o.profile then
+    say("no profile given (see voidrun --help)")
+    return EXIT_USAGE
+  end
+  local layout = load(o)
+  if not layout then return EXIT_BUILD end
+  if cmd == "check" then
+    io.stdout:write(describe(layout))
+    return 0
+  end
+  return run(layout)
+end
+
+return M

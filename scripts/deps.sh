@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install what voidrun needs to build, test and benchmark, from Debian's
+# archive only, and only what is missing. Run as root (or with sudo).
+set -euo pipefail
+
+packages=(
+  gcc make cmake pkg-config libc6-dev   # toolchain; libc6-dev has the static libc for the probe
+  liblua5.4-dev lua5.4                  # the embedded interpreter
+  libcap-dev                            # capabilities
+  libseccomp-dev                        # seccomp filters
+  libelf-dev                            # ELF parsing for vr.exe
+  libcmocka-dev                         # C unit tests
+  lua-busted                            # Lua specs
+  bubblewrap                            # the benchmark's peer
+  passwd util-linux                     # useradd and runuser, for the unprivileged test run
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "deps: missing packages: ${missing[*]}; run this script as root (sudo $0)" >&2
+  exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
