@@ -84,11 +84,15 @@ if ! command -v bwrap >/dev/null; then
 	fi
 fi
 
-# voidrun: build it unless told which voidrun to time. `cmake --build` is
-# a no-op when nothing changed, and otherwise makes sure we time the source
-# as it is, not a stale binary.
+# voidrun: build it unless told which voidrun to time. Configure and build
+# every time: both are quick when nothing changed, they recover a build
+# directory whose first configure failed, and they make sure we time the
+# source as it is, not a stale binary. A new build directory is Release;
+# an existing one keeps its build type (checked below).
 if [ -z "$voidrun_cmd" ]; then
-	if [ ! -f "$BUILD/CMakeCache.txt" ]; then
+	if [ -f "$BUILD/CMakeCache.txt" ]; then
+		cmake -S . -B "$BUILD" >&2
+	else
 		cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >&2
 	fi
 	cmake --build "$BUILD" -j2 >&2

@@ -1,6 +1,8 @@
 # Generate a C source holding the Lua modules as byte arrays, so voidrun
 # runs the same library from the build tree and after installation.
-# Invoked as: cmake -DOUT=file.c -DSRC=dir -DMODULES=name=path,... -P embed.cmake
+# Invoked as: cmake -DOUT=file.c -DSRC=dir -DMODULES=name=source=bytecode,... -P embed.cmake
+# (source: the path under lua/ shown in messages; bytecode: the file under
+# SRC to embed).
 set(body "#include \"embedded.h\"\n\n")
 set(table "const struct vr_embedded vr_embedded_modules[] = {\n")
 set(i 0)
@@ -9,7 +11,8 @@ foreach(entry IN LISTS MODULES)
   string(REPLACE "=" ";" parts "${entry}")
   list(GET parts 0 name)
   list(GET parts 1 path)
-  file(READ "${SRC}/${path}" hex HEX)
+  list(GET parts 2 bytecode)
+  file(READ "${SRC}/${bytecode}" hex HEX)
   string(LENGTH "${hex}" hexlen)
   math(EXPR len "${hexlen} / 2")
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
@@ -511,6 +512,17 @@ static int l_environ(lua_State *L)
 	return 1;
 }
 
+/* now() -> seconds on the monotonic clock, as a float (for benchmarks and
+ * timeouts, never for tests' assertions). */
+static int l_now(lua_State *L)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+	return 1;
+}
+
 static int l_strerror(lua_State *L)
 {
 	lua_pushstring(L, strerror((int)luaL_checkinteger(L, 1)));
@@ -859,6 +871,7 @@ static const luaL_Reg funcs[] = {
 	{ "getuid", l_getuid },
 	{ "strerror", l_strerror },
 	{ "environ", l_environ },
+	{ "now", l_now },
 	{ "plan", l_plan },
 	{ NULL, NULL },
 };

@@ -15,14 +15,15 @@
 
 int luaopen_voidrun_core(lua_State *L);
 
-/* package.preload loader for an embedded module: loaded as text only. */
+/* package.preload loader for an embedded module: our own bytecode,
+ * compiled at build time against this Lua (lua/luac.c). */
 static int load_embedded(lua_State *L)
 {
 	const struct vr_embedded *m = lua_touserdata(L, lua_upvalueindex(1));
 	char chunkname[128];
 
 	(void)snprintf(chunkname, sizeof(chunkname), "@%s", m->path);
-	if (luaL_loadbufferx(L, m->data, m->len, chunkname, "t") != LUA_OK)
+	if (luaL_loadbufferx(L, m->data, m->len, chunkname, "b") != LUA_OK)
 		return lua_error(L);
 	lua_pushstring(L, m->name);
 	lua_call(L, 1, 1);
@@ -93,7 +94,7 @@ int main(int argc, char **argv)
 	} else {
 		code = (int)lua_tointeger(L, -1);
 	}
-	fflush(stdout);
-	lua_close(L);
+	/* No lua_close: every void was waited for by now, and freeing the
+	 * heap object by object only delays the exit the user waits on. */
 	return code;
 }
