@@ -20,6 +20,7 @@ static const char *const step_names[VR_STEP_MAX] = {
 	[VR_STEP_SYMLINK] = "symlink",
 	[VR_STEP_PIVOT] = "pivot_root",
 	[VR_STEP_READONLY] = "remount read-only",
+	[VR_STEP_NET] = "bring up",
 	[VR_STEP_HOSTNAME] = "sethostname",
 	[VR_STEP_CHDIR] = "chdir",
 	[VR_STEP_FDS] = "place fds",

@@ -22,6 +22,7 @@ enum vr_step {
 	VR_STEP_SYMLINK,     /* creating a symlink */
 	VR_STEP_PIVOT,       /* pivot_root and dropping the old root */
 	VR_STEP_READONLY,    /* remounting the root read-only */
+	VR_STEP_NET,         /* bringing up lo in the new network namespace */
 	VR_STEP_HOSTNAME,    /* sethostname */
 	VR_STEP_CHDIR,       /* chdir to the working directory */
 	VR_STEP_FDS,         /* placing and closing file descriptors */

@@ -90,7 +90,11 @@ int vr_mount_bind(const char *src, const char *dst, unsigned flags)
 
 int vr_mount_remount_ro(const char *path)
 {
-	if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+	/* mount_setattr adds the one flag; a MS_REMOUNT|MS_BIND would reset
+	 * every per-mount flag not named (nosuid, nodev, noexec). */
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+
+	if (syscall(SYS_mount_setattr, AT_FDCWD, path, 0, &attr, sizeof(attr)) < 0)
 		return vr_neg_errno();
 	return 0;
 }

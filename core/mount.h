@@ -36,8 +36,8 @@ int vr_mount_clone_tree(const char *src, unsigned flags);
 /* Move the detached mount fd onto dst (move_mount). */
 int vr_mount_attach(int fd, const char *dst);
 
-/* Remount the mount at path read-only (a bind remount: only this mount's
- * flag changes, the filesystem is untouched). */
+/* Make the mount at path read-only (only this mount, not those below it;
+ * its other flags are kept; the filesystem itself is untouched). */
 int vr_mount_remount_ro(const char *path);
 
 /* Mount a procfs at dst, nosuid,nodev,noexec. Requires being in a pid

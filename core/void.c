@@ -6,6 +6,9 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <linux/close_range.h>
 #include <poll.h>
 #include <sched.h>
@@ -665,6 +668,24 @@ static _Noreturn void child_init(struct child *c, const sigset_t *all)
 	}
 }
 
+/* A new network namespace starts with lo down: bring it up, so that a
+ * void can talk to itself over 127.0.0.1 (and to nothing else). */
+static int loopback_up(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int r = -1;
+
+	if (fd < 0)
+		return -1;
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP;
+		r = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	}
+	(void)close(fd);
+	return r;
+}
+
 static _Noreturn void child_main(struct child *c, const sigset_t *all)
 {
 	const struct vr_plan *p = c->plan;
@@ -713,6 +734,8 @@ static _Noreturn void child_main(struct child *c, const sigset_t *all)
 
 	if (p->ns_flags & CLONE_NEWNS)
 		child_mounts(c);
+	if ((p->ns_flags & CLONE_NEWNET) && loopback_up() < 0)
+		child_fail(c, VR_STEP_NET, errno, "lo", NULL);
 	if ((p->ns_flags & CLONE_NEWUTS) && sethostname(p->hostname, strlen(p->hostname)) < 0)
 		child_fail(c, VR_STEP_HOSTNAME, errno, p->hostname, NULL);
 	if (chdir(p->cwd) < 0)

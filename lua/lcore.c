@@ -141,6 +141,50 @@ static int l_waitpid(lua_State *L)
 	return 2;
 }
 
+/* execv(path, argv) replaces the process; returns only on failure. */
+static int l_execv(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	size_t n;
+	const char **argv;
+
+	luaL_checktype(L, 2, LUA_TTABLE);
+	n = lua_rawlen(L, 2);
+	argv = lua_newuserdatauv(L, (n + 1) * sizeof(char *), 0);
+	for (size_t i = 0; i < n; i++) {
+		lua_geti(L, 2, (lua_Integer)i + 1);
+		argv[i] = luaL_checkstring(L, -1);
+		lua_pop(L, 1);  /* still referenced by the table */
+	}
+	argv[n] = NULL;
+	fflush(NULL);
+	execv(path, (char *const *)argv);
+	return push_fail(L, -errno, path);
+}
+
+static int l_dup2(lua_State *L)
+{
+	int from = check_fd(L, 1), to = check_fd(L, 2);
+
+	if (dup2(from, to) < 0)
+		return push_fail(L, -errno, "dup2");
+	lua_pushinteger(L, to);
+	return 1;
+}
+
+static int l_kill(lua_State *L)
+{
+	pid_t pid = (pid_t)luaL_checkinteger(L, 1);
+
+	return push_result(L, kill(pid, (int)luaL_optinteger(L, 2, SIGTERM)) < 0 ? -errno : 0, "kill");
+}
+
+static int l_getpid(lua_State *L)
+{
+	lua_pushinteger(L, getpid());
+	return 1;
+}
+
 static int l_exit(lua_State *L)
 {
 	fflush(NULL);
@@ -846,6 +890,10 @@ static const luaL_Reg funcs[] = {
 	{ "clone3", l_clone3 },
 	{ "waitpid", l_waitpid },
 	{ "_exit", l_exit },
+	{ "execv", l_execv },
+	{ "dup2", l_dup2 },
+	{ "kill", l_kill },
+	{ "getpid", l_getpid },
 	{ "idmap_write", l_idmap_write },
 	{ "mount_tmpfs", l_mount_tmpfs },
 	{ "mount_bind", l_mount_bind },

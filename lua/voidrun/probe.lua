@@ -18,7 +18,9 @@ local function unescape(s)
 end
 
 -- Parse a report: returns a table in which t[key] is the list of values
--- of that key in order (values unescaped), and t.first(key) the first.
+-- of that key in order (values unescaped); t.first(key) is the first one,
+-- t.outcome(action) the result of the first `action` command ("ok" or an
+-- errno name, such as "EPERM"), and t.outcomes(action) all of them.
 function M.parse(text)
   local t = {}
   for line in text:gmatch("[^\n]+") do
@@ -30,12 +32,19 @@ function M.parse(text)
   end
   return setmetatable(t, { __index = {
     first = function(key) return t[key] and t[key][1] end,
-    -- The result line of a command: "ok" or an errno name.
-    result = function(action)
+    outcome = function(action)
       for _, r in ipairs(t.result or {}) do
         local a, rest = r:match("^(%S+) (.*)$")
         if a == action then return rest end
       end
+    end,
+    outcomes = function(action)
+      local all = {}
+      for _, r in ipairs(t.result or {}) do
+        local a, rest = r:match("^(%S+) (.*)$")
+        if a == action then all[#all + 1] = rest end
+      end
+      return all
     end,
   } })
 end
