@@ -364,9 +364,11 @@ function M.api(layout)
     end
   end
 
-  function vr.exe(path, dst) return exe(path, dst, 1) end
-  function vr.ro(src, dst) return bind(src, dst, false, 1) end
-  function vr.rw(src, dst) return bind(src, dst, true, 1) end
+  -- (No tail calls here: they would drop the caller's frame, and with it
+  -- the profile line that errors must name.)
+  function vr.exe(path, dst) local e = exe(path, dst, 1) return e end
+  function vr.ro(src, dst) local e = bind(src, dst, false, 1) return e end
+  function vr.rw(src, dst) local e = bind(src, dst, true, 1) return e end
 
   function vr.tmpfs(dst, opts)
     local d = void_path(dst, "vr.tmpfs target", 1)
@@ -406,7 +408,8 @@ function M.api(layout)
   -- A program shipped with voidrun (the probe, fib): its path on the host.
   function vr.libexec(name)
     if type(name) ~= "string" or not name:match("^[%w_.-]+$") then fail(1, "vr.libexec: bad name") end
-    return M.libexec(name)
+    local path = M.libexec(name)
+    return path
   end
 
   -- A path relative to the profile's own directory.

@@ -7,6 +7,7 @@
 
 local vr = require "voidrun"
 local core = vr.core
+local assert = require "luassert"
 
 local H = { vr = vr, core = core }
 
