@@ -876,6 +876,7 @@ static int l_void_index(lua_State *L)
 
 static const luaL_Reg plan_methods[] = {
 	{ "spawn", l_plan_spawn },
+	{ "free", plan_gc },
 	{ NULL, NULL },
 };
 
@@ -929,6 +930,8 @@ int luaopen_voidrun_core(lua_State *L)
 	luaL_newmetatable(L, PLAN_MT);
 	lua_pushcfunction(L, plan_gc);
 	lua_setfield(L, -2, "__gc");
+	lua_pushcfunction(L, plan_gc);
+	lua_setfield(L, -2, "__close");
 	luaL_newlib(L, plan_methods);
 	lua_setfield(L, -2, "__index");
 	lua_pop(L, 1);

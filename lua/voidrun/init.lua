@@ -77,6 +77,7 @@ function vr.run(v, opts)
     result = { status = 125, error = tostring(plan) }
   else
     local void, err = plan:spawn()
+    plan:free()  -- its /dev/null fd would otherwise live until collected
     if not void then
       result = { status = 125, error = err }
     else
@@ -100,7 +101,7 @@ function vr.spawn(v, opts)
   if getmetatable(v) ~= profile.Void then v = profile.check_void("main", v, 1) end
   local fds = {}
   for n, fd in pairs(opts.fds or {}) do fds[#fds + 1] = { src = fd, dst = n } end
-  local plan = core.plan(profile.plan_table(v, { fds = fds }))
+  local plan <close> = core.plan(profile.plan_table(v, { fds = fds }))
   return plan:spawn()
 end
 
