@@ -27,5 +27,13 @@ int vr_fd_send(int sock, const int *fds, size_t n, const void *data, size_t len)
  * -EMSGSIZE when more fds arrived than max (they are closed, none leak). */
 int vr_fd_recv(int sock, int *fds, size_t max, size_t *ret_n, void *data, size_t len);
 
+/* A listening TCP socket on host (an IPv4 or IPv6 literal) and port (0:
+ * any free port), close-on-exec, SO_REUSEADDR. Returns the fd or -errno
+ * (-EINVAL for a host that is not a literal address). */
+int vr_fd_tcp_listen(const char *host, int port, int backlog);
+
+/* The local port of a bound socket, or -errno. */
+int vr_fd_local_port(int fd);
+
 /* Whether fd is open. */
 int vr_fd_is_open(int fd);

@@ -363,6 +363,30 @@ static int l_recv_fds(lua_State *L)
 	return 2;
 }
 
+/* tcp_listen(host [, port [, backlog]]) -> fd, port */
+static int l_tcp_listen(lua_State *L)
+{
+	const char *host = luaL_checkstring(L, 1);
+	lua_Integer port = luaL_optinteger(L, 2, 0), backlog = luaL_optinteger(L, 3, 128);
+	int fd, r;
+
+	luaL_argcheck(L, port >= 0 && port <= 65535, 2, "not a port");
+	luaL_argcheck(L, backlog > 0 && backlog <= 65535, 3, "out of range");
+	fd = vr_fd_tcp_listen(host, (int)port, (int)backlog);
+	if (fd == -EINVAL)
+		return luaL_argerror(L, 1, "not an IPv4 or IPv6 address");
+	if (fd < 0)
+		return push_fail(L, fd, host);
+	r = vr_fd_local_port(fd);
+	if (r < 0) {
+		(void)close(fd);
+		return push_fail(L, r, "getsockname");
+	}
+	lua_pushinteger(L, fd);
+	lua_pushinteger(L, r);
+	return 2;
+}
+
 static int l_close(lua_State *L)
 {
 	return push_result(L, close(check_fd(L, 1)) < 0 ? -errno : 0, "close");
@@ -908,6 +932,7 @@ static const luaL_Reg funcs[] = {
 	{ "send_fds", l_send_fds },
 	{ "recv_fds", l_recv_fds },
 	{ "close", l_close },
+	{ "tcp_listen", l_tcp_listen },
 	{ "read", l_read },
 	{ "write", l_write },
 	{ "open", l_open },
