@@ -96,6 +96,12 @@ int vr_plan_new(struct vr_plan **ret)
 		return -ENOMEM;
 	}
 	p->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (p->devnull >= 0 && p->devnull < 3) {
+		/* Same reason as pipe_above_stdio. */
+		int n = fcntl(p->devnull, F_DUPFD_CLOEXEC, 3);
+		(void)close(p->devnull);
+		p->devnull = n;
+	}
 	if (p->devnull < 0) {
 		int r = vr_neg_errno();
 		vr_plan_free(p);
@@ -768,6 +774,32 @@ static int write_maps(const struct vr_plan *p, pid_t pid)
 	return vr_idmap_write(pid, &u, 1, &g, 1, !root);
 }
 
+/* A pipe whose ends are not 0, 1 or 2: when voidrun runs with stdio
+ * closed, a pipe end in that range would pass for the void's inherited
+ * stdout or stderr. */
+static int pipe_above_stdio(int fds[2])
+{
+	int r;
+
+	fds[0] = fds[1] = -1;
+	r = vr_fd_pipe(fds);
+
+	for (int i = 0; r == 0 && i < 2; i++)
+		if (fds[i] < 3) {
+			int n = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+			if (n < 0)
+				r = vr_neg_errno();
+			(void)close(fds[i]);
+			fds[i] = n;
+		}
+	if (r < 0) {
+		for (int i = 0; i < 2; i++)
+			if (fds[i] >= 0)
+				(void)close(fds[i]);
+	}
+	return r;
+}
+
 int vr_void_spawn(const struct vr_plan *p, struct vr_void *ret, struct vr_err *reterr)
 {
 	_cleanup_close_ int sync_rd = -1, sync_wr = -1, status_rd = -1, status_wr = -1;
@@ -778,12 +810,12 @@ int vr_void_spawn(const struct vr_plan *p, struct vr_void *ret, struct vr_err *r
 	*ret = (struct vr_void){ .pid = -1, .pidfd = -1, .status_fd = -1, .sync_fd = -1 };
 	if (!p->path)
 		return vr_err_set(reterr, VR_STEP_EXEC, EINVAL, NULL, NULL), -EINVAL;
-	r = vr_fd_pipe(pipefd);
+	r = pipe_above_stdio(pipefd);
 	if (r < 0)
 		return vr_err_set(reterr, VR_STEP_CLONE, -r, NULL, NULL), r;
 	sync_rd = pipefd[0];
 	sync_wr = pipefd[1];
-	r = vr_fd_pipe(pipefd);
+	r = pipe_above_stdio(pipefd);
 	if (r < 0)
 		return vr_err_set(reterr, VR_STEP_CLONE, -r, NULL, NULL), r;
 	status_rd = pipefd[0];
@@ -858,31 +890,39 @@ int vr_void_ready(struct vr_void *v, struct vr_err *reterr)
 
 	if (v->ready)
 		return 0;
+	if (v->failed) {
+		*reterr = v->err;
+		return 1;
+	}
 	r = read_msg(v->status_fd, &m);
 	if (r < 0)
 		return r;
 	if (r == 0) {
 		/* pid 1 ended before it said anything: killed from outside,
 		 * or the parent side of the handshake failed. */
-		vr_err_set(reterr, VR_STEP_SYNC, ECHILD, NULL, NULL);
-		return 1;
+		vr_err_set(&v->err, VR_STEP_SYNC, ECHILD, NULL, NULL);
+	} else if (m.type == VR_MSG_ERROR) {
+		v->err = m.err;
+	} else {
+		v->ready = 1;
+		return 0;
 	}
-	if (m.type == VR_MSG_ERROR) {
-		*reterr = m.err;
-		return 1;
-	}
-	v->ready = 1;
-	return 0;
+	/* Kept, so that vr_void_wait reports the same failure. */
+	v->failed = 1;
+	*reterr = v->err;
+	return 1;
 }
 
-static int forward_signals(struct vr_void *v, int sigfd)
+/* One signal per wake-up: poll said one is there, so a blocking signalfd
+ * does not block here either. */
+static int forward_signal(struct vr_void *v, int sigfd)
 {
 	struct signalfd_siginfo si;
-	ssize_t n;
+	ssize_t n = read(sigfd, &si, sizeof(si));
 
-	while ((n = read(sigfd, &si, sizeof(si))) == (ssize_t)sizeof(si))
+	if (n == (ssize_t)sizeof(si))
 		(void)vr_void_kill(v, (int)si.ssi_signo);
-	return n < 0 && errno != EAGAIN ? vr_neg_errno() : 0;
+	return n < 0 && errno != EAGAIN && errno != EINTR ? vr_neg_errno() : 0;
 }
 
 int vr_void_wait(struct vr_void *v, int sigfd, int *ret_status, struct vr_err *reterr)
@@ -903,7 +943,7 @@ int vr_void_wait(struct vr_void *v, int sigfd, int *ret_status, struct vr_err *r
 		if (r < 0)
 			return vr_neg_errno();
 		if (sigfd >= 0 && (pfd[1].revents & POLLIN))
-			(void)forward_signals(v, sigfd);
+			(void)forward_signal(v, sigfd);
 		if (pfd[0].revents & POLLIN)
 			break;
 	}
@@ -911,6 +951,11 @@ int vr_void_wait(struct vr_void *v, int sigfd, int *ret_status, struct vr_err *r
 	if (waitid(P_PIDFD, (id_t)v->pidfd, &si, WEXITED) < 0)
 		return vr_neg_errno();
 
+	if (v->failed) {
+		/* vr_void_ready already took the report off the pipe. */
+		*reterr = v->err;
+		result = 1;
+	}
 	/* pid 1 is gone, so its write end is closed: read what it said. */
 	while ((r = read_msg(v->status_fd, &m)) > 0) {
 		if (m.type == VR_MSG_ERROR) {

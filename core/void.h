@@ -101,6 +101,8 @@ struct vr_void {
 	int status_fd;  /* read end of the status pipe */
 	int sync_fd;    /* write end of the sync pipe, held until the void ends */
 	int ready;      /* 1 once the entry was seen to exec */
+	int failed;     /* 1 once the void was seen to fail to build */
+	struct vr_err err;  /* why, when failed */
 };
 
 /* Start a void from plan. On success *ret is filled and 0 returned; the
@@ -119,9 +121,9 @@ int vr_void_spawn(const struct vr_plan *plan, struct vr_void *ret, struct vr_err
  * when reading the status failed. */
 int vr_void_ready(struct vr_void *v, struct vr_err *reterr);
 
-/* Wait for the void to end and release it. If sigfd >= 0 (a signalfd), the
- * signals read from it meanwhile are forwarded to the void's pid 1, which
- * forwards them to the entry. *ret_status receives the entry's wait status
+/* Wait for the void to end and release it. If sigfd >= 0 (a signalfd,
+ * blocking or not), the signals read from it meanwhile are forwarded to the
+ * void's pid 1, which forwards them to the entry. *ret_status receives the entry's wait status
  * (as waitpid(2) reports it). Returns 0 when the entry ran, 1 when the void
  * could not be built (*reterr says why), -errno on a failure to wait. */
 int vr_void_wait(struct vr_void *v, int sigfd, int *ret_status, struct vr_err *reterr);

@@ -842,7 +842,8 @@ static int l_void_wait(lua_State *L)
 		if (r < 0)
 			return push_fail(L, r, "wait");
 		u->running = 0;
-		u->built = r == 1 ? -1 : 1;
+		if (u->built == 0)
+			u->built = r == 1 ? -1 : 1;
 	}
 	lua_createtable(L, 0, 4);
 	if (u->built < 0) {

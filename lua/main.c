@@ -3,6 +3,7 @@
  * embedded profile library preloaded, running voidrun.cli under one
  * protected call with a traceback handler (the shape of lua.c). The CLI in
  * Lua decides what the user sees and the exit code. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,9 +76,17 @@ static int run(lua_State *L)
 
 int main(int argc, char **argv)
 {
-	lua_State *L = luaL_newstate();
+	lua_State *L;
 	int code;
 
+	/* A closed stdin, stdout or stderr would be reused by the first file
+	 * voidrun opens, which would then be written to as if it were
+	 * output: give each missing one /dev/null. */
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+			return 125;
+
+	L = luaL_newstate();
 	if (!L) {
 		fputs("voidrun: cannot create a Lua state\n", stderr);
 		return 125;
