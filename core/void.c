@@ -225,6 +225,10 @@ int vr_plan_add_mount(struct vr_plan *p, int kind, const char *src, const char *
 
 	if (kind < VR_MNT_BIND || kind > VR_MNT_SYMLINK || !valid_void_path(dst))
 		return -EINVAL;
+	/* The host's device nodes are cloned once per void: one /dev. */
+	for (size_t i = 0; kind == VR_MNT_DEV && i < p->n_mounts; i++)
+		if (p->mounts[i].kind == VR_MNT_DEV)
+			return -EINVAL;
 	if ((kind == VR_MNT_BIND || kind == VR_MNT_SYMLINK) && (!src || !src[0]))
 		return -EINVAL;
 	m = realloc(p->mounts, (p->n_mounts + 1) * sizeof(*m));
@@ -362,7 +366,6 @@ static void child_build_dev(const struct child *c, const struct vr_mount_op *m, 
 	static const char *const links[][2] = {
 		{ "/proc/self/fd", "fd" },   { "/proc/self/fd/0", "stdin" },
 		{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
-		{ "/dev/pts/ptmx", "ptmx" },
 	};
 	int r;
 

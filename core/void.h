@@ -82,7 +82,8 @@ int vr_plan_set_exec(struct vr_plan *plan, const char *path, const char *const *
 int vr_plan_add_env(struct vr_plan *plan, const char *entry);
 
 /* Add a mount operation; they are applied in order. dst must be absolute
- * and must not contain "." or ".." components. -EINVAL otherwise. */
+ * and must not contain "." or ".." components; a plan has one VR_MNT_DEV
+ * at most. -EINVAL otherwise. */
 int vr_plan_add_mount(struct vr_plan *plan, int kind, const char *src, const char *dst,
 		      unsigned flags, const char *data);
 

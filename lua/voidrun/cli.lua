@@ -178,7 +178,11 @@ local function run_script(argv, i)
     say("%s", err)
     return EXIT_USAGE
   end
-  local r = chunk(table.unpack(_G.arg, 1))
+  local ok, r = xpcall(chunk, debug.traceback, table.unpack(_G.arg, 1))
+  if not ok then
+    say("%s", tostring(r))
+    return 1
+  end
   return math.type(r) == "integer" and r or 0
 end
 

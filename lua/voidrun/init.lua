@@ -20,13 +20,13 @@ vr.version = VERSION
 vr.core = core
 vr.args = arg and { table.unpack(arg, 1) } or {}
 
--- A harness declares params too; their overrides come from the environment.
+-- A harness declares params too; their overrides come from the
+-- environment (VOIDRUN_NAME), converted as a profile's are.
 function vr.param(name, default, doc)
-  local raw = os.getenv(profile.env_name(name))
+  local var = profile.env_name(name)
+  local raw = os.getenv(var)
   if raw == nil then return default end
-  if type(default) == "number" then return assert(tonumber(raw), name .. ": not a number") end
-  if type(default) == "boolean" then return raw == "1" or raw == "true" or raw == "yes" end
-  return raw
+  return profile.convert(name, default, raw, var)
 end
 
 -- Load a profile file: returns its layout (voids, params) or raises

@@ -147,11 +147,23 @@ end
 
 function fields.fs(v, level)
   if type(v) ~= "table" then fail(level + 1, "fs must be a list of entries, got %s", type(v)) end
-  local out = {}
-  for i, e in ipairs(v) do
+  local n = 0
+  for k in pairs(v) do
+    if math.type(k) ~= "integer" or k < 1 then
+      fail(level + 1, "fs must be a plain list (found key %s)", tostring(k))
+    end
+    if k > n then n = k end
+  end
+  local out, devs = {}, 0
+  for i = 1, n do
+    local e = v[i]
     if not is_entry(e) then
-      fail(level + 1, "fs[%d] must be an entry from vr.ro, vr.rw, vr.exe, vr.tmpfs, vr.proc or vr.dev, got %s",
-        i, type(e))
+      fail(level + 1, "fs[%d] must be an entry from vr.exe, vr.ro, vr.rw, vr.tmpfs, vr.proc, vr.dev, " ..
+        "vr.dir or vr.symlink, got %s", i, type(e))
+    end
+    if e.kind == "dev" then
+      devs = devs + 1
+      if devs > 1 then fail(level + 1, "fs[%d]: a void has one vr.dev at most", i) end
     end
     out[i] = e
   end
@@ -173,7 +185,8 @@ function fields.env(v, level)
 end
 
 function fields.cwd(v, level)
-  return void_path(v, "cwd", level + 1)
+  local p = void_path(v, "cwd", level + 1)  -- not a tail call: it would hide the profile's line
+  return p
 end
 
 function fields.hostname(v, level)
@@ -230,7 +243,9 @@ function M.mounts(v)
   local function add(m, pos)
     local prev = by_dst[m.dst]
     if prev then
-      if prev.kind == m.kind and prev.src == m.src and prev.rw == m.rw then return end
+      if prev.kind == m.kind and prev.src == m.src and prev.rw == m.rw and prev.options == m.options then
+        return
+      end
       fail_at(pos, "void '%s': %s is given twice (also at %s)", v.name, m.dst, prev.pos or "?")
     end
     m.pos = pos
@@ -289,6 +304,7 @@ end
 
 ---------------------------------------------------------------- params
 
+-- Convert an override (a string) to the type of the param's default.
 local function convert(name, default, raw, source)
   local t = type(default)
   if t == "string" then return raw end
@@ -309,6 +325,8 @@ local function convert(name, default, raw, source)
   return b
 end
 
+M.convert = convert
+
 local function env_name(name)
   return "VOIDRUN_" .. name:upper()
 end
@@ -322,8 +340,10 @@ function M.api(layout)
   local vr = { args = layout.args, version = M.VERSION }
 
   function vr.param(name, default, doc)
-    if type(name) ~= "string" or not name:match("^[%a_][%w_]*$") then
-      fail(1, "vr.param: the name must be an identifier, got %s", tostring(name))
+    -- Lower case only: the environment variable is VOIDRUN_ and the name
+    -- in upper case, and the two must map one to one.
+    if type(name) ~= "string" or not name:match("^[%l_][%l%d_]*$") then
+      fail(1, "vr.param: the name must be a lower-case identifier, got %s", tostring(name))
     end
     local t = type(default)
     if t ~= "string" and t ~= "number" and t ~= "boolean" then
@@ -415,7 +435,8 @@ function M.api(layout)
   -- A path relative to the profile's own directory.
   function vr.here(rel)
     if type(rel) ~= "string" then fail(1, "vr.here: expected a relative path") end
-    return layout.dir .. "/" .. rel
+    local path = layout.dir .. "/" .. rel
+    return path
   end
 
   return vr
@@ -453,6 +474,12 @@ local function sandbox_env(api)
     if name == "voidrun" then return api end
     error(("module '%s' is not available in a profile (only \"voidrun\")"):format(tostring(name)), 2)
   end
+  -- The string metatable is shared with voidrun's own library: a profile
+  -- may not reach it (and through it, the string functions voidrun uses).
+  env.getmetatable = function(v)
+    if type(v) ~= "table" then return nil end
+    return getmetatable(v)
+  end
   env._G = env
   return env
 end
@@ -463,7 +490,7 @@ end
 function M.load(path, opts)
   opts = opts or {}
   local layout = {
-    file = path, dir = path:match("^(.*)/[^/]*$") or ".",
+    file = path, dir = core.realpath(path:match("^(.*)/[^/]*$") or ".") or ".",
     args = opts.args or {}, set = opts.set or {}, environ = opts.environ or core.environ(),
     params = {}, param_order = {}, voids = {}, by_name = {},
   }

@@ -73,6 +73,16 @@ describe("bad input", function()
     { "loadfile is not available", 'loadfile("/etc/passwd")', "attempt to call a nil value %(global 'loadfile'%)", 1 },
     { "load is not available", 'load("return 1")', "attempt to call a nil value %(global 'load'%)", 1 },
     { "other modules are not available", 'require "os"', "module 'os' is not available in a profile", 1 },
+    { "two vr.dev", 'vr.void "main" { exec = { "/bin/true" },\n  fs = { vr.exe "/bin/true", vr.dev(), vr.dev "/dev2" } }',
+      "a void has one vr.dev at most", 1 },
+    { "a bad cwd", 'vr.void "main" { exec = { "/bin/true" }, fs = { vr.exe "/bin/true" },\n  cwd = "relative" }',
+      "cwd 'relative' must be an absolute path", 1 },
+    { "one tmpfs path, two options", 'vr.void "main" { exec = { "/bin/true" }, fs = { vr.exe "/bin/true",\n  vr.tmpfs("/t", { size = "1m" }), vr.tmpfs("/t", { size = "2m" }) } }',
+      "/t is given twice", 2 },
+    { "a hole in fs", 'vr.void "main" { exec = { "/bin/true" },\n  fs = { vr.exe "/bin/true", nil, vr.proc() } }',
+      "fs%[2%] must be an entry", 1 },
+    { "an upper-case param", 'vr.param("Port", 1)', "must be a lower%-case identifier", 1 },
+    { "the string metatable is out of reach", 'getmetatable("").__index.format = nil', "attempt to index a nil value", 1 },
     { "C modules are not available", 'package.loadlib("x", "y")', "attempt to index a nil value %(global 'package'%)", 1 },
   }
 
@@ -244,5 +254,21 @@ describe("--help and --version", function()
     r = H.voidrun({ "--version" })
     assert.are.equal(0, r.code)
     assert.is_truthy(r.stdout:match("^voidrun %d+%.%d+%.%d+\n$"))
+  end)
+end)
+
+describe("voidrun lua", function()
+  it("runs a trusted script with voidrun's Lua, exiting with its result", function()
+    local ok = H.profile('local vr = require "voidrun"\nio.write(vr.version, " ", arg[1], "\\n")\nreturn 3\n')
+    local r = H.voidrun({ "lua", ok, "x" })
+    assert.are.equal(3, r.code)
+    assert.is_truthy(r.stdout:match("^%d+%.%d+%.%d+ x\n$"))
+  end)
+
+  it("reports a script's error with its line and exits 1", function()
+    local bad = H.profile('local x = nil\nx.y = 1\n')
+    local r = H.voidrun({ "lua", bad })
+    assert.are.equal(1, r.code)
+    assert.is_truthy(r.stderr:find(bad .. ":2: attempt to index a nil value", 1, true), r.stderr)
   end)
 end)
