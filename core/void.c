@@ -404,12 +404,15 @@ static void child_build_dev(const struct child *c, const struct vr_mount_op *m, 
 		child_fail(c, VR_STEP_DEV, -r, m->dst, NULL);
 }
 
-static void child_mounts(const struct child *c)
+/* Clone every bind source into a detached mount (trees[i], devfds), while
+ * the host's tree is whole and while the child still has the launcher's
+ * credentials: run as root, the void's ids map to nobody, who may not
+ * traverse the root-owned private directories a bind source can sit in
+ * (a test's mktemp -d, say). What the launcher could open, the void may be
+ * given; nothing more. */
+static void child_clone_sources(const struct child *c, int *trees, int *devfds)
 {
 	const struct vr_plan *p = c->plan;
-	char buf[PATH_MAX];
-	int trees[p->n_mounts ? p->n_mounts : 1];
-	int devfds[N_DEV_NODES];
 	bool have_dev = false;
 	int r;
 
@@ -418,7 +421,6 @@ static void child_mounts(const struct child *c)
 	if (r < 0)
 		child_fail(c, VR_STEP_PRIVATE, -r, "/", NULL);
 
-	/* First clone every bind source, while the host's tree is whole. */
 	for (size_t i = 0; i < p->n_mounts; i++) {
 		const struct vr_mount_op *m = &p->mounts[i];
 
@@ -440,6 +442,14 @@ static void child_mounts(const struct child *c)
 			}
 		}
 	}
+}
+
+/* Build the root from the cloned sources and pivot into it. */
+static void child_build_root(const struct child *c, const int *trees, const int *devfds)
+{
+	const struct vr_plan *p = c->plan;
+	char buf[PATH_MAX];
+	int r;
 
 	r = vr_mount_tmpfs(STAGE, p->root_options, VR_MOUNT_NOSUID | VR_MOUNT_NODEV);
 	if (r < 0)
@@ -700,6 +710,8 @@ static _Noreturn void child_main(struct child *c, const sigset_t *all)
 	const struct vr_plan *p = c->plan;
 	bool userns = p->ns_flags & CLONE_NEWUSER;
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	int trees[p->n_mounts ? p->n_mounts : 1];
+	int devfds[N_DEV_NODES];
 	char byte;
 	int r;
 
@@ -717,6 +729,9 @@ static _Noreturn void child_main(struct child *c, const sigset_t *all)
 	while (r < 0 && errno == EINTR);
 	if (r != 1)
 		_exit(125);
+
+	if (p->ns_flags & CLONE_NEWNS)
+		child_clone_sources(c, trees, devfds);
 
 	if (userns) {
 		gid_t gid = p->gid;
@@ -742,7 +757,7 @@ static _Noreturn void child_main(struct child *c, const sigset_t *all)
 	}
 
 	if (p->ns_flags & CLONE_NEWNS)
-		child_mounts(c);
+		child_build_root(c, trees, devfds);
 	if ((p->ns_flags & CLONE_NEWNET) && loopback_up() < 0)
 		child_fail(c, VR_STEP_NET, errno, "lo", NULL);
 	if ((p->ns_flags & CLONE_NEWUTS) && sethostname(p->hostname, strlen(p->hostname)) < 0)

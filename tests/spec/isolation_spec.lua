@@ -208,6 +208,14 @@ describe("binds", function()
     f:close()
   end)
 
+  it("can come from a directory only the launcher may enter", function()
+    -- as root the void is nobody on the host, yet what root could open
+    -- (here, below a mode 700 directory) it may be given
+    os.execute("mkdir -m 700 " .. H.shq(dir .. "/private") .. " && echo secret > " .. H.shq(dir .. "/private/f"))
+    local p = probe_with(("vr.ro(%q, '/f')"):format(dir .. "/private/f"), "read", "/f", "ls", "/")
+    assert.are.equal("ok", p.outcome("read"))
+  end)
+
   it("show nothing of the host beside the bound path", function()
     local p = probe_with(("vr.ro(%q, '/srv/d')"):format(dir), "ls", "/srv", "ls", "/srv/d")
     assert.are.same({ "/srv d", ("/srv/d data"):format() }, p.ls)
