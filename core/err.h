@@ -27,7 +27,9 @@ enum vr_step {
 	VR_STEP_CHDIR,       /* chdir to the working directory */
 	VR_STEP_FDS,         /* placing and closing file descriptors */
 	VR_STEP_SETSID,      /* setsid */
+	VR_STEP_LIMITS,      /* applying resource limits */
 	VR_STEP_CAPS,        /* dropping capabilities */
+	VR_STEP_HARDEN,      /* Landlock and seccomp */
 	VR_STEP_NNP,         /* PR_SET_NO_NEW_PRIVS */
 	VR_STEP_FORK,        /* pid 1 forking the entry */
 	VR_STEP_EXEC,        /* execve of the entry */

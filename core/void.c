@@ -25,7 +25,9 @@
 
 #include "clone.h"
 #include "fd.h"
+#include "harden.h"
 #include "idmap.h"
+#include "limit.h"
 #include "mount.h"
 #include "util.h"
 
@@ -139,6 +141,8 @@ void vr_plan_free(struct vr_plan *p)
 	free(p->fds);
 	if (p->caps)
 		cap_free(p->caps);
+	vr_limit_free(p->limits);
+	vr_harden_free(p->harden);
 	if (p->devnull >= 0)
 		(void)close(p->devnull);
 	free(p);
@@ -630,27 +634,57 @@ static void child_drop_caps(const struct child *c)
 static _Noreturn void child_init(struct child *c, const sigset_t *all)
 {
 	const struct vr_plan *p = c->plan;
-	volatile int exec_errno = 0;
+	volatile int fail_step = 0, fail_errno = 0;
+	const char *volatile fail_what = NULL;
 	sigset_t none;
 	pid_t entry;
 	int status = 0;
 
 	sigemptyset(&none);
-	/* vfork: the entry shares our memory until it execs, so an exec
-	 * failure is seen here without another pipe, and pid 1 resumes only
-	 * once the entry runs its own program. */
-	entry = vfork();
-	if (entry < 0)
-		child_fail(c, VR_STEP_FORK, errno, NULL, NULL);
-	if (entry == 0) {
-		(void)sigprocmask(SIG_SETMASK, &none, NULL);
-		execve(p->path, p->argv, p->envp);
-		exec_errno = errno;
-		_exit(127);
+	if (p->entry_fn) {
+		/* A function entry runs our own code, which needs memory of its
+		 * own: fork. It reports its own failures. */
+		entry = fork();
+		if (entry < 0)
+			child_fail(c, VR_STEP_FORK, errno, NULL, NULL);
+		if (entry == 0) {
+			const char *what = NULL;
+			int r = vr_harden_apply_entry(p->harden, &what);
+			if (r < 0)
+				child_fail(c, VR_STEP_HARDEN, -r, what, NULL);
+			(void)close(c->status_fd);
+			if (c->sync_fd >= 0)
+				(void)close(c->sync_fd);
+			(void)sigprocmask(SIG_SETMASK, &none, NULL);
+			_exit(p->entry_fn(p->entry_arg) & 0xff);
+		}
+	} else {
+		/* vfork: the entry shares our memory until it execs, so a
+		 * failure is seen here without another pipe, and pid 1 resumes
+		 * only once the entry runs its own program. */
+		entry = vfork();
+		if (entry < 0)
+			child_fail(c, VR_STEP_FORK, errno, NULL, NULL);
+		if (entry == 0) {
+			const char *what = NULL;
+			int r = vr_harden_apply_entry(p->harden, &what);
+			if (r < 0) {
+				fail_step = VR_STEP_HARDEN;
+				fail_errno = -r;
+				fail_what = what;
+				_exit(125);
+			}
+			(void)sigprocmask(SIG_SETMASK, &none, NULL);
+			execve(p->path, p->argv, p->envp);
+			fail_step = VR_STEP_EXEC;
+			fail_errno = errno;
+			fail_what = p->path;
+			_exit(127);
+		}
 	}
-	if (exec_errno) {
+	if (fail_step) {
 		(void)waitpid(entry, NULL, 0);
-		child_fail(c, VR_STEP_EXEC, exec_errno, p->path, NULL);
+		child_fail(c, fail_step, fail_errno, fail_what, NULL);
 	}
 	child_send(c, VR_MSG_READY, 0, NULL);
 
@@ -771,6 +805,12 @@ static _Noreturn void child_main(struct child *c, const sigset_t *all)
 		child_fail(c, VR_STEP_SETSID, errno, NULL, NULL);
 	if (!(p->ns_flags & CLONE_NEWPID))
 		(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	{
+		const char *what = NULL;
+		int r2 = vr_limit_apply_child(p->limits, &what);
+		if (r2 < 0)
+			child_fail(c, VR_STEP_LIMITS, -r2, what, NULL);
+	}
 	child_drop_caps(c);
 	/* Nothing in the void may ptrace pid 1 or read its memory (a copy of
 	 * voidrun's). */

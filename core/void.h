@@ -46,6 +46,9 @@ struct vr_fd_op {
 	int dst;  /* the fd number it gets in the void */
 };
 
+struct vr_limit;  /* core/limit.h: resource limits */
+struct vr_harden;  /* core/harden.h: seccomp, capabilities kept, Landlock */
+
 struct vr_plan {
 	uint64_t ns_flags;           /* CLONE_NEW* to create: VR_CLONE_ALL_NS by default */
 	unsigned uid, gid;           /* ids inside the void: 0 by default */
@@ -63,6 +66,13 @@ struct vr_plan {
 	size_t n_fds;
 	int devnull;                 /* the host's /dev/null: stdin unless placed */
 	void *caps;                  /* libcap cap_t of the capabilities left (empty) */
+	struct vr_limit *limits;    /* owned; NULL: no limits */
+	struct vr_harden *harden;    /* owned; NULL: the defaults */
+	/* Instead of execve, call entry_fn(entry_arg) in the entry process
+	 * once its void is complete (a Lua function entry); its return value
+	 * is the entry's exit code. The entry is then forked, not vforked. */
+	int (*entry_fn)(void *arg);
+	void *entry_arg;
 };
 
 /* A fresh plan with the defaults: every namespace, ids 0 inside, hostname

@@ -24,6 +24,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "lbind.h"
 #include "clone.h"
 #include "elfdeps.h"
 #include "fd.h"
@@ -35,7 +36,7 @@
 #define VOID_MT "voidrun.Void"
 
 /* fail, "what: strerror", errno — for a negative errno r. */
-static int push_fail(lua_State *L, int r, const char *what)
+int vr_lua_fail(lua_State *L, int r, const char *what)
 {
 	luaL_pushfail(L);
 	if (what)
@@ -45,6 +46,8 @@ static int push_fail(lua_State *L, int r, const char *what)
 	lua_pushinteger(L, -r);
 	return 3;
 }
+
+#define push_fail vr_lua_fail
 
 static int push_result(lua_State *L, int r, const char *what)
 {
@@ -734,6 +737,10 @@ static int l_plan(lua_State *L)
 	lua_settop(L, 2);
 
 	plan_mounts(L, p, 1);
+	vr_lua_plan_limit(L, 1, p);
+	lua_settop(L, 2);
+	vr_lua_plan_harden(L, 1, p);
+	lua_settop(L, 2);
 
 	if (lua_getfield(L, 1, "fds") == LUA_TTABLE)
 		for (lua_Integer i = 1; lua_geti(L, -1, i) != LUA_TNIL; i++) {
@@ -974,5 +981,7 @@ int luaopen_voidrun_core(lua_State *L)
 	lua_pop(L, 1);
 
 	luaL_newlib(L, funcs);
+	vr_lua_open_limit(L);
+	vr_lua_open_harden(L);
 	return 1;
 }

@@ -196,9 +196,25 @@ function fields.hostname(v, level)
   return v
 end
 
-local field_names = {}
-for k in pairs(fields) do field_names[#field_names + 1] = k end
-table.sort(field_names)
+M.fields = fields
+
+local function field_names()
+  local names = {}
+  for k in pairs(fields) do names[#names + 1] = k end
+  table.sort(names)
+  return names
+end
+
+-- Other modules add keys to the void table through these: a checker
+-- (value, level) -> normalised value, raising at the profile line, and a
+-- plan hook (void, plan table) that adds what core.plan needs.
+M.plan_hooks = {}
+
+function M.add_field(name, checker, plan_hook)
+  assert(not fields[name], "field defined twice: " .. name)
+  fields[name] = checker
+  if plan_hook then M.plan_hooks[#M.plan_hooks + 1] = plan_hook end
+end
 
 local Void = { __name = "voidrun.Void" }
 Void.__index = Void
@@ -214,10 +230,10 @@ function M.check_void(name, spec, level)
   for k in pairs(spec) do
     if type(k) ~= "string" or not fields[k] then
       fail(level + 1, "unknown field '%s' in void '%s' (fields: %s)", tostring(k), name,
-        table.concat(field_names, ", "))
+        table.concat(field_names(), ", "))
     end
   end
-  for _, k in ipairs(field_names) do
+  for _, k in ipairs(field_names()) do
     if spec[k] ~= nil then v[k] = fields[k](spec[k], level + 1) end
   end
   if not v.exec then fail(level + 1, "void '%s' has no exec: name the program to run", name) end
@@ -298,6 +314,7 @@ function M.plan_table(v, extra)
     path = v.exec[1], argv = v.exec, env = env, cwd = v.cwd, hostname = v.hostname,
     mounts = M.mounts(v), fds = {},
   }
+  for _, hook in ipairs(M.plan_hooks) do hook(v, t) end
   for k, val in pairs(extra or {}) do t[k] = val end
   return t
 end

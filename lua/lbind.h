@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared by the files of the voidrun.core binding (lcore.c and the files
+ * that bind one core module each). Internal to lua/. */
+#pragma once
+
+#include <lauxlib.h>
+#include <lua.h>
+
+struct vr_plan;
+
+/* fail, "what: strerror(-r)", -r. Returns 3 (values pushed). */
+int vr_lua_fail(lua_State *L, int r, const char *what);
+
+/* core.plan's table at index t: the fields each module owns. Raise on
+ * misuse (the Lua layer checked the profile; this is the last guard). */
+void vr_lua_plan_limit(lua_State *L, int t, struct vr_plan *p);
+void vr_lua_plan_harden(lua_State *L, int t, struct vr_plan *p);
+
+/* Add a module's functions to the voidrun.core table on top of the stack. */
+void vr_lua_open_limit(lua_State *L);
+void vr_lua_open_harden(lua_State *L);
