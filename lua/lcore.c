@@ -17,6 +17,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <poll.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -163,6 +164,17 @@ static int l_execv(lua_State *L)
 	fflush(NULL);
 	execv(path, (char *const *)argv);
 	return push_fail(L, -errno, path);
+}
+
+/* dup(fd) -> a close-on-exec duplicate */
+static int l_dup(lua_State *L)
+{
+	int fd = fcntl(check_fd(L, 1), F_DUPFD_CLOEXEC, 3);
+
+	if (fd < 0)
+		return push_fail(L, -errno, "dup");
+	lua_pushinteger(L, fd);
+	return 1;
 }
 
 static int l_dup2(lua_State *L)
@@ -452,6 +464,52 @@ static int l_open(lua_State *L)
 	return 1;
 }
 
+/* poll({fd...} [, timeout_ms]) -> { [fd] = true } for each fd readable
+ * (or hung up), empty on timeout. A timeout < 0 (default) waits forever. */
+static int l_poll(lua_State *L)
+{
+	struct pollfd pfd[256];
+	lua_Integer timeout = luaL_optinteger(L, 2, -1);
+	nfds_t n = 0;
+	int r;
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	for (lua_Integer i = 1; lua_geti(L, 1, i) != LUA_TNIL; i++) {
+		luaL_argcheck(L, n < 256, 1, "too many fds");
+		pfd[n++] = (struct pollfd){ .fd = check_fd(L, -1), .events = POLLIN };
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+	do
+		r = poll(pfd, n, timeout > INT_MAX ? INT_MAX : (int)timeout);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return push_fail(L, -errno, "poll");
+	lua_createtable(L, 0, r);
+	for (nfds_t i = 0; i < n; i++)
+		if (pfd[i].revents) {
+			lua_pushboolean(L, 1);
+			lua_seti(L, -2, pfd[i].fd);
+		}
+	return 1;
+}
+
+/* read_signal(sigfd) -> signal number, or nil when none is pending. */
+static int l_read_signal(lua_State *L)
+{
+	struct signalfd_siginfo si;
+	ssize_t n = read(check_fd(L, 1), &si, sizeof(si));
+
+	if (n == (ssize_t)sizeof(si)) {
+		lua_pushinteger(L, si.ssi_signo);
+		return 1;
+	}
+	if (n < 0 && errno != EAGAIN)
+		return push_fail(L, -errno, "read_signal");
+	lua_pushnil(L);
+	return 1;
+}
+
 /* signalfd({"INT", "TERM", ...}) -> fd: blocks those signals and returns a
  * non-blocking signalfd for them, for forwarding to voids. */
 static int l_signalfd(lua_State *L)
@@ -604,7 +662,36 @@ static int l_strerror(lua_State *L)
 
 struct plan_ud {
 	struct vr_plan *plan;
+	lua_State *L;   /* the state spawning, for a function entry */
+	int fn_ref;     /* the entry function, or LUA_NOREF */
+	int arg_ref;    /* its argument */
 };
+
+/* A function entry, called in the void's entry process: a fork of
+ * voidrun, whose copy of the Lua state runs the function once the void
+ * is complete. An error is reported on the void's stderr; the result is
+ * the exit code (an integer; true or nothing is 0, false is 1). */
+static int lua_entry(void *arg)
+{
+	struct plan_ud *u = arg;
+	lua_State *L = u->L;
+	int code;
+
+	lua_settop(L, 0);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, u->fn_ref);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, u->arg_ref);
+	if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+		const char *msg = lua_tostring(L, -1);
+		dprintf(2, "voidrun: %s\n", msg ? msg : "(error object is not a string)");
+		return 1;
+	}
+	if (lua_isinteger(L, -1))
+		code = (int)lua_tointeger(L, -1);
+	else
+		code = lua_isnil(L, -1) || lua_toboolean(L, -1) ? 0 : 1;
+	fflush(NULL);
+	return code;
+}
 
 static struct vr_plan *check_plan(lua_State *L, int arg)
 {
@@ -620,6 +707,9 @@ static int plan_gc(lua_State *L)
 
 	vr_plan_free(u->plan);
 	u->plan = NULL;
+	luaL_unref(L, LUA_REGISTRYINDEX, u->fn_ref);
+	luaL_unref(L, LUA_REGISTRYINDEX, u->arg_ref);
+	u->fn_ref = u->arg_ref = LUA_NOREF;
 	return 0;
 }
 
@@ -697,11 +787,24 @@ static int l_plan(lua_State *L)
 	luaL_checktype(L, 1, LUA_TTABLE);
 	u = lua_newuserdatauv(L, sizeof(*u), 0);
 	u->plan = NULL;
+	u->L = NULL;
+	u->fn_ref = u->arg_ref = LUA_NOREF;
 	luaL_setmetatable(L, PLAN_MT);
 	int r = vr_plan_new(&u->plan);
 	if (r < 0)
 		return push_fail(L, r, "plan");
 	p = u->plan;
+
+	/* A function entry: run = function, run_arg = its argument. */
+	if (lua_getfield(L, 1, "run") != LUA_TNIL) {
+		luaL_argcheck(L, lua_isfunction(L, -1), 1, "plan.run must be a function");
+		u->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+		lua_getfield(L, 1, "run_arg");
+		u->arg_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+		p->entry_fn = lua_entry;
+		p->entry_arg = u;
+	}
+	lua_settop(L, 2);
 
 	/* argv */
 	lua_getfield(L, 1, "argv");
@@ -795,6 +898,7 @@ static int l_plan_spawn(lua_State *L)
 	memset(u, 0, sizeof(*u));
 	u->v = (struct vr_void){ .pid = -1, .pidfd = -1, .status_fd = -1, .sync_fd = -1 };
 	luaL_setmetatable(L, VOID_MT);
+	((struct plan_ud *)lua_touserdata(L, 1))->L = L;
 	fflush(NULL);
 	int r = vr_void_spawn(p, &u->v, &u->err);
 	if (r < 0) {
@@ -897,6 +1001,10 @@ static int l_void_index(lua_State *L)
 		lua_pushinteger(L, u->v.pid);
 		return 1;
 	}
+	if (strcmp(k, "pidfd") == 0) {
+		lua_pushinteger(L, u->v.pidfd);
+		return 1;
+	}
 	if (strcmp(k, "running") == 0) {
 		lua_pushboolean(L, u->running);
 		return 1;
@@ -924,6 +1032,7 @@ static const luaL_Reg funcs[] = {
 	{ "waitpid", l_waitpid },
 	{ "_exit", l_exit },
 	{ "execv", l_execv },
+	{ "dup", l_dup },
 	{ "dup2", l_dup2 },
 	{ "kill", l_kill },
 	{ "getpid", l_getpid },
@@ -946,6 +1055,8 @@ static const luaL_Reg funcs[] = {
 	{ "open", l_open },
 	{ "is_open", l_is_open },
 	{ "signalfd", l_signalfd },
+	{ "poll", l_poll },
+	{ "read_signal", l_read_signal },
 	{ "stat", l_stat },
 	{ "realpath", l_realpath },
 	{ "exe_dir", l_exe_dir },

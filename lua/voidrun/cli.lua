@@ -31,6 +31,8 @@ Commands:
 Options:
   --set NAME=VALUE   override the declared param NAME (also VOIDRUN_NAME=VALUE
                      in the environment); undeclared names are an error
+  --label            prefix each line a void writes to voidrun's stdout or
+                     stderr with the void's name
   -h, --help         show this help
   -V, --version      show the version
 
@@ -51,6 +53,8 @@ local function parse(argv, i)
       o.help = true
     elseif a == "-V" or a == "--version" then
       o.version = true
+    elseif a == "--label" then
+      o.label = true
     elseif a == "--set" or a:match("^%-%-set=") then
       local kv = a == "--set" and argv[i + 1] or a:sub(7)
       if a == "--set" then i = i + 1 end
@@ -90,9 +94,20 @@ local function describe(layout)
     local prm = layout.params[name]
     p("param %s = %s (%s)%s", name, tostring(prm.value), prm.source, prm.doc and ("  -- " .. prm.doc) or "")
   end
-  for _, v in ipairs(layout.voids) do
-    p("void %s", v.name)
-    p("  exec      %s", table.concat(v.exec, " "))
+  if #layout.voids > 1 then
+    local names = {}
+    for _, v in ipairs(layout.order) do names[#names + 1] = v.name end
+    p("start order %s", table.concat(names, ", "))
+  end
+  for _, v in ipairs(layout.order) do
+    p("void %s%s", v.name, v.main and " (main)" or "")
+    if v.exec then
+      local argv = {}
+      for i, a in ipairs(v.exec) do argv[i] = type(a) == "string" and a or ("<fd " .. v.placed[a] .. ">") end
+      p("  exec      %s", table.concat(argv, " "))
+    else
+      p("  run       a Lua function (%s)", v.pos)
+    end
     p("  cwd       %s", v.cwd)
     p("  hostname  %s", v.hostname)
     local env = {}
@@ -100,7 +115,20 @@ local function describe(layout)
     table.sort(env)
     p("  env       %s", #env > 0 and table.concat(env, " ") or "(empty)")
     p("  namespaces user mount pid net ipc uts cgroup (all new)")
-    p("  stdin /dev/null, stdout and stderr inherited, no other fds")
+    if #v.after > 0 then p("  after     %s", table.concat(v.after, ", ")) end
+    if v.on_exit ~= "ignore" then
+      p("  on_exit   %s%s", v.on_exit, v.on_exit == "restart" and (" (at most " .. v.restarts .. " times)") or "")
+    end
+    local fds, has = {}, {}
+    for e, n in pairs(v.placed) do
+      fds[#fds + 1] = { n = n, what = e.what }
+      has[n] = true
+    end
+    for n, what in pairs { [0] = "/dev/null", "voidrun's stdout", "voidrun's stderr" } do
+      if not has[n] then fds[#fds + 1] = { n = n, what = what } end
+    end
+    table.sort(fds, function(a, b) return a.n < b.n end)
+    for _, f in ipairs(fds) do p("  fd %-2d     %s", f.n, f.what) end
     for _, m in ipairs(v.mounts) do
       if m.kind == "bind" then
         p("  bind %s %s%s", m.rw and "rw" or "ro", m.src, m.src ~= m.dst and (" -> " .. m.dst) or "")
@@ -114,42 +142,8 @@ local function describe(layout)
   return table.concat(out, "\n") .. "\n"
 end
 
-local function run(layout)
-  -- Signals to voidrun go to the voids: blocked here and read from a
-  -- signalfd while waiting.
-  local sigfd = assert(core.signalfd { "HUP", "INT", "QUIT", "TERM", "USR1", "USR2", "WINCH" })
-  local started = {}
-  for _, v in ipairs(layout.voids) do
-    local ok, plan = pcall(core.plan, profile.plan_table(v))
-    if not ok then
-      say("%s: %s", v.name, tostring(plan))
-      return EXIT_BUILD
-    end
-    local h, err = plan:spawn()
-    if not h then
-      say("%s: %s", v.name, err)
-      return EXIT_BUILD
-    end
-    started[#started + 1] = { void = v, handle = h }
-    -- With several voids, a void that fails to build stops the layout
-    -- before the next one starts.
-    if #layout.voids > 1 then
-      local built, msg = h:ready()
-      if not built then
-        say("%s: %s", v.name, msg)
-        return EXIT_BUILD
-      end
-    end
-  end
-  local status
-  for _, s in ipairs(started) do
-    local r = s.handle:wait(sigfd)
-    if r.error then
-      say("%s: %s", s.void.name, r.error)
-    end
-    if status == nil or (status == 0 and r.status ~= 0) then status = r.status end
-  end
-  return status or 0
+local function run(layout, o)
+  return require("voidrun.layout").run(layout, { label = o.label })
 end
 
 local function run_busted(argv, i)
@@ -210,7 +204,7 @@ function M.main(argv)
     io.stdout:write(describe(layout))
     return 0
   end
-  return run(layout)
+  return run(layout, o)
 end
 
 return M

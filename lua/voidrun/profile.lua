@@ -9,6 +9,7 @@
 -- a typo must never weaken a sandbox.
 
 local core = require "voidrun.core"
+local channel = require "voidrun.channel"
 
 local M = {}
 
@@ -131,7 +132,10 @@ function fields.exec(v, level)
   for i = 1, #v do
     local a = v[i]
     if type(a) == "number" then a = tostring(a) end
-    if type(a) ~= "string" then fail(level + 1, "exec[%d] must be a string, got %s", i, type(a)) end
+    -- a channel end stands for its fd number in the void
+    if type(a) ~= "string" and not (i > 1 and channel.is_end(a)) then
+      fail(level + 1, "exec[%d] must be a string or a channel end, got %s", i, type(a))
+    end
     argv[i] = a
   end
   for k in pairs(v) do
@@ -184,6 +188,78 @@ function fields.env(v, level)
   return env
 end
 
+local function check_end(v, what, level)
+  if not channel.is_end(v) then
+    fail(level + 1, "%s must be a channel end (vr.pipe, vr.socketpair, vr.file, vr.dup, vr.stdin...), got %s",
+      what, type(v))
+  end
+  return v
+end
+
+function fields.stdin(v, level) local e = check_end(v, "stdin", level + 1) return e end
+function fields.stdout(v, level) local e = check_end(v, "stdout", level + 1) return e end
+function fields.stderr(v, level) local e = check_end(v, "stderr", level + 1) return e end
+
+-- fds = { [3] = end, ... }: ends at fixed fd numbers.
+function fields.fds(v, level)
+  if type(v) ~= "table" then fail(level + 1, "fds must be a table { [n] = end }, got %s", type(v)) end
+  local out = {}
+  for n, e in pairs(v) do
+    if math.type(n) ~= "integer" or n < 0 or n > 1023 then
+      fail(level + 1, "fds key %s must be an fd number from 0 to 1023", tostring(n))
+    end
+    out[n] = check_end(e, ("fds[%d]"):format(n), level + 1)
+  end
+  return out
+end
+
+-- ends = { end, ... }: ends at the next free fd numbers (from 3), for a
+-- function entry, which finds them by the objects themselves.
+function fields.ends(v, level)
+  if type(v) ~= "table" then fail(level + 1, "ends must be a list of channel ends, got %s", type(v)) end
+  local out = {}
+  for i, e in ipairs(v) do out[i] = check_end(e, ("ends[%d]"):format(i), level + 1) end
+  return out
+end
+
+-- run = function(ctx) ... end: a function entry instead of exec.
+function fields.run(v, level)
+  if type(v) ~= "function" then fail(level + 1, "run must be a function, got %s", type(v)) end
+  return v
+end
+
+function fields.after(v, level)
+  if type(v) == "string" then v = { v } end
+  if type(v) ~= "table" then fail(level + 1, "after must be a list of void names, got %s", type(v)) end
+  for i, n in ipairs(v) do
+    if type(n) ~= "string" then fail(level + 1, "after[%d] must be a void name, got %s", i, type(n)) end
+  end
+  return v
+end
+
+local on_exit_values = { ignore = true, stop_all = true, restart = true }
+function fields.on_exit(v, level)
+  if not on_exit_values[v] then
+    fail(level + 1, "on_exit must be \"ignore\", \"stop_all\" or \"restart\", got %s", tostring(v))
+  end
+  return v
+end
+
+function fields.restarts(v, level)
+  if math.type(v) ~= "integer" or v < 0 then fail(level + 1, "restarts must be a count, got %s", tostring(v)) end
+  return v
+end
+
+function fields.grace(v, level)
+  if type(v) ~= "number" or v < 0 then fail(level + 1, "grace must be seconds, got %s", tostring(v)) end
+  return v
+end
+
+function fields.main(v, level)
+  if type(v) ~= "boolean" then fail(level + 1, "main must be true or false, got %s", type(v)) end
+  return v
+end
+
 function fields.cwd(v, level)
   local p = void_path(v, "cwd", level + 1)  -- not a tail call: it would hide the profile's line
   return p
@@ -226,7 +302,8 @@ function M.check_void(name, spec, level)
     fail(level + 1, "void '%s' must be given a table, got %s", name, type(spec))
   end
   local v = setmetatable({ name = name, pos = where(level + 1), fs = {}, env = {}, cwd = "/",
-                           hostname = "void" }, Void)
+                           hostname = "void", fds = {}, ends = {}, after = {}, on_exit = "ignore",
+                           restarts = 5, grace = 5, main = false }, Void)
   for k in pairs(spec) do
     if type(k) ~= "string" or not fields[k] then
       fail(level + 1, "unknown field '%s' in void '%s' (fields: %s)", tostring(k), name,
@@ -236,7 +313,10 @@ function M.check_void(name, spec, level)
   for _, k in ipairs(field_names()) do
     if spec[k] ~= nil then v[k] = fields[k](spec[k], level + 1) end
   end
-  if not v.exec then fail(level + 1, "void '%s' has no exec: name the program to run", name) end
+  if not v.exec and not v.run then
+    fail(level + 1, "void '%s' has no exec: name the program to run (or give a function as run)", name)
+  end
+  if v.exec and v.run then fail(level + 1, "void '%s' has both exec and run: give one", name) end
   return v
 end
 
@@ -295,6 +375,7 @@ function M.mounts(v)
       end
     end
   end
+  if not v.exec then return mounts end
   local path, covered = v.exec[1], false
   for _, m in ipairs(mounts) do
     if m.dst == path or ((m.kind == "tmpfs" or m.dir) and under(path, m.dst)) then covered = true end
@@ -311,8 +392,8 @@ function M.plan_table(v, extra)
   for k, val in pairs(v.env) do env[#env + 1] = k .. "=" .. val end
   table.sort(env)
   local t = {
-    path = v.exec[1], argv = v.exec, env = env, cwd = v.cwd, hostname = v.hostname,
-    mounts = M.mounts(v), fds = {},
+    path = v.exec and v.exec[1] or "/", argv = v.exec or { v.name }, env = env, cwd = v.cwd,
+    hostname = v.hostname, mounts = v.mounts or M.mounts(v), fds = {},
   }
   for _, hook in ipairs(M.plan_hooks) do hook(v, t) end
   for k, val in pairs(extra or {}) do t[k] = val end
@@ -442,6 +523,53 @@ function M.api(layout)
     return entry { kind = "symlink", src = target, dst = void_path(dst, "vr.symlink path", 1), pos = where(1) }
   end
 
+  function vr.pipe()
+    local p = channel.pipe(where(1))
+    return p
+  end
+
+  function vr.socketpair(opts)
+    local t = "stream"
+    if opts ~= nil then
+      if type(opts) ~= "table" then fail(1, "vr.socketpair: options must be a table { type = ... }") end
+      for k in pairs(opts) do
+        if k ~= "type" then fail(1, "vr.socketpair: unknown option '%s'", tostring(k)) end
+      end
+      t = opts.type or t
+      if t ~= "stream" and t ~= "dgram" and t ~= "seqpacket" then
+        fail(1, "vr.socketpair: type must be \"stream\", \"dgram\" or \"seqpacket\", got %s", tostring(t))
+      end
+    end
+    local s = channel.socketpair(t, where(1))
+    return s
+  end
+
+  -- A file voidrun opens with its own rights before any void starts, and
+  -- passes in as an fd: a void can use a key it can never name or reach.
+  local modes = { r = true, w = true, a = true, rw = true }
+  function vr.file(path, mode)
+    mode = mode or "r"
+    if not modes[mode] then fail(1, "vr.file: mode must be \"r\", \"w\", \"a\" or \"rw\", got %s", tostring(mode)) end
+    local p
+    if mode == "r" then
+      p = host_path(path, "vr.file", 1)
+    else
+      p = void_path(path, "vr.file", 1)
+      local dir = p:match("^(.*)/[^/]*$")
+      if dir ~= "" then host_path(dir, "vr.file", 1) end
+    end
+    local e = channel.file(p, mode, where(1))
+    return e
+  end
+
+  function vr.dup(e)
+    check_end(e, "vr.dup's argument", 1)
+    local d = channel.dup(e, where(1))
+    return d
+  end
+
+  vr.stdin, vr.stdout, vr.stderr = channel.stdio.stdin, channel.stdio.stdout, channel.stdio.stderr
+
   -- A program shipped with voidrun (the probe, fib): its path on the host.
   function vr.libexec(name)
     if type(name) ~= "string" or not name:match("^[%w_.-]+$") then fail(1, "vr.libexec: bad name") end
@@ -540,6 +668,7 @@ function M.validate(layout)
   for _, v in ipairs(layout.voids) do
     v.mounts = M.mounts(v)
   end
+  require("voidrun.layout").validate(layout)
 end
 
 function M.declared(layout)

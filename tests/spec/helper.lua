@@ -19,6 +19,11 @@ H.probe = vr.probe.path()
 H.uid, H.gid = core.getuid()
 H.is_root = H.uid == 0
 
+-- The keys a void table may have, as the profile library lists them.
+H.fields = {}
+for k in pairs(require("voidrun.profile").fields) do H.fields[#H.fields + 1] = k end
+table.sort(H.fields)
+
 local function shq(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end

@@ -1,0 +1,413 @@
+-- SPDX-License-Identifier: MIT
+-- A layout: the voids of one profile, wired by channels, started in
+-- dependency order and supervised until they end.
+--
+-- validate(layout) checks the wiring as a whole before anything starts;
+-- run(layout, opts) opens the channels, starts the voids and supervises
+-- them. Exit status: the status of the void marked `main = true` if there
+-- is one, else the first non-zero status in the order voids ended, else 0;
+-- 125 when a void could not be built.
+
+local core = require "voidrun.core"
+local channel = require "voidrun.channel"
+local profile = require "voidrun.profile"
+
+local M = {}
+
+local EXIT_BUILD = 125
+
+local function fail_at(pos, msg, ...)
+  error((pos and (pos .. ": ") or "") .. msg:format(...), 0)
+end
+
+---------------------------------------------------------------- wiring
+
+-- Every end a void is given, with the fd number it gets there. Explicit
+-- numbers first (stdin 0, stdout 1, stderr 2, fds[n]); ends named only in
+-- `ends` or `exec` get the lowest free numbers from 3, in that order.
+function M.placements(v)
+  local at, taken, order = {}, {}, {}
+  local function place(e, n)
+    if at[e] == nil then
+      at[e] = n
+      order[#order + 1] = e
+    end
+    if n then taken[n] = e end
+  end
+  if v.stdin then place(v.stdin, 0) end
+  if v.stdout then place(v.stdout, 1) end
+  if v.stderr then place(v.stderr, 2) end
+  local nums = {}
+  for n in pairs(v.fds) do nums[#nums + 1] = n end
+  table.sort(nums)
+  for _, n in ipairs(nums) do
+    local e = v.fds[n]
+    if at[e] ~= nil and at[e] ~= n then
+      fail_at(v.pos, "void '%s': %s is placed twice (fds %d and %d)", v.name, e.what, at[e], n)
+    end
+    place(e, n)
+  end
+  local later = {}
+  for _, e in ipairs(v.ends) do later[#later + 1] = e end
+  for i = 2, #(v.exec or {}) do
+    if channel.is_end(v.exec[i]) then later[#later + 1] = v.exec[i] end
+  end
+  local next_fd = 3
+  for _, e in ipairs(later) do
+    if at[e] == nil then
+      while taken[next_fd] do next_fd = next_fd + 1 end
+      place(e, next_fd)
+    end
+  end
+  return at, order
+end
+
+local function void_by_name(layout, name)
+  return layout.by_name[name]
+end
+
+-- Dependency order: a void starts after those named in its `after`.
+-- Stable: otherwise the profile's order.
+function M.order(layout)
+  local state, order = {}, {}
+  local function visit(v, chain)
+    if state[v] == "done" then return end
+    if state[v] == "visiting" then
+      fail_at(v.pos, "void '%s': a cycle in after: %s", v.name, table.concat(chain, " -> "))
+    end
+    state[v] = "visiting"
+    for _, n in ipairs(v.after) do
+      local dep = void_by_name(layout, n)
+      if not dep then fail_at(v.pos, "void '%s': after names no void '%s'", v.name, n) end
+      chain[#chain + 1] = n
+      visit(dep, chain)
+      chain[#chain] = nil
+    end
+    state[v] = "done"
+    order[#order + 1] = v
+  end
+  for _, v in ipairs(layout.voids) do visit(v, { v.name }) end
+  return order
+end
+
+function M.validate(layout)
+  local users, channels, chan_order = {}, {}, {}
+  local mains = 0
+  for _, v in ipairs(layout.voids) do
+    if v.main then mains = mains + 1 end
+    local order
+    v.placed, order = M.placements(v)
+    for _, e in ipairs(order) do
+      local chan = e.chan
+      if not channels[chan] then
+        channels[chan] = true
+        chan_order[#chan_order + 1] = chan
+      end
+      -- voidrun's own stdio may be given to any number of voids
+      if chan.kind ~= "stdio" then
+        local prev = users[e]
+        if prev and prev ~= v then
+          fail_at(v.pos, "void '%s': %s is already given to void '%s' (use vr.dup to share it)",
+            v.name, e.what, prev.name)
+        end
+        users[e] = v
+      end
+    end
+  end
+  if mains > 1 then fail_at(layout.file, "more than one void is marked main = true") end
+  -- An end nobody holds: a typo, or a pipe whose reader would wait
+  -- forever. Ends are created only by the profile, so each must be used.
+  for _, chan in ipairs(chan_order) do
+    for _, e in ipairs(chan.ends or {}) do
+      if chan.kind ~= "stdio" and not users[e] then
+        fail_at(chan.pos, "%s is given to no void", e.what)
+      end
+    end
+  end
+  layout.channels = chan_order
+  layout.order = M.order(layout)
+end
+
+---------------------------------------------------------------- running
+
+local function say(fmt, ...)
+  io.stderr:write("voidrun: ", fmt:format(...), "\n")
+end
+
+-- The wrapper a function entry runs in its void: it makes the ends given
+-- to the void usable there (their fd numbers in the void) and every other
+-- end unusable, then calls the profile's function.
+local function entry_wrapper(fn)
+  return function(arg)
+    for _, e in ipairs(arg.all_ends) do rawset(e, "fd", nil) end
+    for e, n in pairs(arg.placed) do rawset(e, "fd", n) end
+    return fn(arg.ctx)
+  end
+end
+
+-- Host fds of every end, opened in voidrun before any void starts.
+local function open_channels(layout)
+  local fds = {}
+  for _, chan in ipairs(layout.channels) do
+    local got, err = channel.open(chan)
+    if not got then
+      for e, fd in pairs(fds) do if e.chan.kind ~= "stdio" then core.close(fd) end end
+      return nil, err
+    end
+    for e, fd in pairs(got) do fds[e] = fd end
+  end
+  -- each vr.dup is its own duplicate of the base end's fd
+  for _, chan in ipairs(layout.channels) do
+    for _, e in ipairs(chan.ends or {}) do fds[e] = fds[e] or fds[e.base] end
+  end
+  return fds
+end
+
+local Run = {}
+Run.__index = Run
+
+function M.new(layout, opts)
+  local self = setmetatable({ layout = layout, opts = opts or {}, voids = {}, exits = {} }, Run)
+  return self
+end
+
+-- The plan table of void v, with its ends placed.
+function Run:plan_table(v, st)
+  local fds, extra = {}, {}
+  for e, n in pairs(v.placed) do
+    local host = self.fds[e]
+    if e.base then
+      -- a dup: its own fd, so closing one copy does not close the other
+      host = st.dups[e] or assert(core.dup(self.fds[e.base]))
+      st.dups[e] = host
+    end
+    fds[#fds + 1] = { src = host, dst = n }
+  end
+  for _, l in ipairs(st.labels or {}) do fds[#fds + 1] = { src = l.wr, dst = l.fd } end
+  extra.fds = fds
+  local t = profile.plan_table(v, extra)
+  if v.exec then
+    local argv = {}
+    for i, a in ipairs(v.exec) do argv[i] = channel.is_end(a) and tostring(v.placed[a]) or a end
+    t.argv = argv
+  else
+    local all = {}
+    for e in pairs(self.fds) do all[#all + 1] = e end
+    t.run = entry_wrapper(v.run)
+    t.run_arg = { placed = v.placed, all_ends = all,
+                  ctx = { name = v.name, args = self.layout.args } }
+  end
+  return t
+end
+
+-- Labelled output: the void's stdout/stderr (unless the profile placed
+-- them) go through pipes voidrun reads and prefixes with "name | ".
+function Run:label_pipes(v, st)
+  if not self.opts.label then return end
+  st.labels = {}
+  for fd, out in pairs { [1] = io.stdout, [2] = io.stderr } do
+    if v.placed and not (v.stdout and fd == 1) and not (v.stderr and fd == 2) then
+      local rd, wr = core.pipe()
+      st.labels[#st.labels + 1] = { fd = fd, rd = rd, wr = wr, out = out, buf = "" }
+    end
+  end
+end
+
+function Run:start(v)
+  local st = self.voids[v] or { void = v, dups = {}, restarts = 0 }
+  self.voids[v] = st
+  self:label_pipes(v, st)
+  local ok, plan = pcall(core.plan, self:plan_table(v, st))
+  local h, err
+  if ok then
+    h, err = plan:spawn()
+    plan:free()
+  else
+    err = tostring(plan)
+  end
+  for _, l in ipairs(st.labels or {}) do core.close(l.wr) end
+  if not h then return nil, err end
+  st.handle = h
+  st.running = true
+  local ok, msg = h:ready()
+  if not ok then
+    h:wait()
+    st.running = false
+    return nil, msg
+  end
+  if v.on_exit ~= "restart" then
+    -- the void holds its ends now: voidrun lets go of its copies, so a
+    -- reader sees end of file when the writer ends (a void that may be
+    -- restarted needs them again: its peers see no end of file while
+    -- the layout runs)
+    for e in pairs(v.placed) do
+      local fd = e.base and st.dups[e] or self.fds[e]
+      if e.chan.kind ~= "stdio" and fd then
+        core.close(fd)
+        if e.base then st.dups[e] = nil else self.fds[e] = nil end
+      end
+    end
+  end
+  return true
+end
+
+function Run:stop_all(sig)
+  if self.stopping then return end
+  self.stopping = true
+  local now = core.now()
+  for v, st in pairs(self.voids) do
+    if st.running then
+      st.handle:kill(sig or 15)
+      st.deadline = now + v.grace
+    end
+    st.restart_at = nil
+  end
+end
+
+function Run:record(v, r)
+  if r.error then say("%s: %s", v.name, r.error)
+  elseif r.signal and r.signal ~= 15 and r.signal ~= 2 and not self.stopping then
+    say("%s: killed by signal %d", v.name, r.signal)
+  end
+  self.exits[#self.exits + 1] = { void = v, status = r.status }
+  if v.main then self.main_status = r.status end
+end
+
+-- Read labelled output; flush whole lines with the void's name.
+function Run:pump(l, name, final)
+  local s = final and "" or core.read(l.rd, 65536)
+  if s == nil or s == "" then
+    if l.buf ~= "" then l.out:write(name, " | ", l.buf, "\n") end
+    l.buf = ""
+    core.close(l.rd)
+    l.rd = nil
+    return
+  end
+  l.buf = l.buf .. s
+  for line in l.buf:gmatch("([^\n]*)\n") do l.out:write(name, " | ", line, "\n") end
+  l.buf = l.buf:match("[^\n]*$")
+  l.out:flush()
+end
+
+function Run:loop(sigfd)
+  while true do
+    local fds, by_fd, timeout = { sigfd }, {}, -1
+    local now = core.now()
+    local alive = false
+    for v, st in pairs(self.voids) do
+      if st.running then
+        alive = true
+        fds[#fds + 1] = st.handle.pidfd
+        by_fd[st.handle.pidfd] = { st = st }
+        if st.deadline then
+          local ms = math.max(0, math.ceil((st.deadline - now) * 1000))
+          timeout = timeout < 0 and ms or math.min(timeout, ms)
+        end
+      elseif st.restart_at then
+        alive = true
+        local ms = math.max(0, math.ceil((st.restart_at - now) * 1000))
+        timeout = timeout < 0 and ms or math.min(timeout, ms)
+      end
+      for _, l in ipairs(st.labels or {}) do
+        if l.rd then
+          alive = true
+          fds[#fds + 1] = l.rd
+          by_fd[l.rd] = { label = l, name = v.name }
+        end
+      end
+    end
+    if not alive then return end
+    local ready = assert(core.poll(fds, timeout))
+    if ready[sigfd] then
+      local sig = core.read_signal(sigfd)
+      if sig == 1 or sig == 2 or sig == 3 or sig == 15 then
+        if self.stopping then
+          for _, st in pairs(self.voids) do if st.running then st.handle:kill(9) end end
+        end
+        self:stop_all(sig)
+      elseif sig then
+        for _, st in pairs(self.voids) do if st.running then st.handle:kill(sig) end end
+      end
+    end
+    for fd in pairs(ready) do
+      local what = by_fd[fd]
+      if what and what.label then
+        self:pump(what.label, what.name)
+      elseif what then
+        local st = what.st
+        local v = st.void
+        local r = st.handle:wait()
+        st.running, st.handle, st.deadline = false, nil, nil
+        self:record(v, r)
+        if v.main then
+          self:stop_all()
+        elseif v.on_exit == "stop_all" then
+          self:stop_all()
+        elseif v.on_exit == "restart" and not self.stopping then
+          if st.restarts < v.restarts then
+            st.restarts = st.restarts + 1
+            -- back off: 0.1 s, doubling, at most 5 s
+            st.restart_at = core.now() + math.min(5, 0.1 * 2 ^ (st.restarts - 1))
+          else
+            say("%s: gave up after %d restarts", v.name, v.restarts)
+            self:stop_all()
+          end
+        end
+      end
+    end
+    now = core.now()
+    for v, st in pairs(self.voids) do
+      if st.running and st.deadline and now >= st.deadline then
+        st.handle:kill(9)
+        st.deadline = nil
+      elseif st.restart_at and now >= st.restart_at then
+        st.restart_at = nil
+        local ok, err = self:start(v)
+        if not ok then
+          say("%s: %s", v.name, err)
+          self.exits[#self.exits + 1] = { void = v, status = EXIT_BUILD }
+          self:stop_all()
+        end
+      end
+    end
+  end
+end
+
+function Run:status()
+  if self.build_failed then return EXIT_BUILD end
+  if self.main_status then return self.main_status end
+  for _, x in ipairs(self.exits) do
+    if x.status ~= 0 then return x.status end
+  end
+  return 0
+end
+
+-- Run the layout to its end; returns voidrun's exit status.
+function M.run(layout, opts)
+  local self = M.new(layout, opts)
+  local sigfd = assert(core.signalfd { "HUP", "INT", "QUIT", "TERM", "USR1", "USR2", "WINCH" })
+  local fds, err = open_channels(layout)
+  if not fds then
+    say("%s", err)
+    return EXIT_BUILD
+  end
+  self.fds = fds
+  for _, v in ipairs(layout.order) do
+    local ok, msg = self:start(v)
+    if not ok then
+      -- the layout stops before the rest of it runs
+      say("%s: %s", v.name, msg)
+      self.build_failed = true
+      self:stop_all(9)
+      break
+    end
+  end
+  self:loop(sigfd)
+  for e, fd in pairs(self.fds) do
+    if e.chan.kind ~= "stdio" then core.close(fd) end
+  end
+  core.close(sigfd)
+  return self:status()
+end
+
+return M
