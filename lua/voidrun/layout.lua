@@ -91,7 +91,7 @@ function M.order(layout)
 end
 
 function M.validate(layout)
-  local users, channels, chan_order = {}, {}, {}
+  local users, channels, chan_order, dups = {}, {}, {}, {}
   local mains = 0
   for _, v in ipairs(layout.voids) do
     if v.main then mains = mains + 1 end
@@ -106,6 +106,7 @@ function M.validate(layout)
       -- voidrun's own stdio may be given to any number of voids
       if chan.kind ~= "stdio" then
         local prev = users[e]
+        if not prev and e.base then dups[#dups + 1] = e end
         if prev and prev ~= v then
           fail_at(v.pos, "void '%s': %s is already given to void '%s' (use vr.dup to share it)",
             v.name, e.what, prev.name)
@@ -125,6 +126,7 @@ function M.validate(layout)
     end
   end
   layout.channels = chan_order
+  layout.dups = dups
   layout.order = M.order(layout)
 end
 
@@ -145,6 +147,15 @@ local function entry_wrapper(fn)
   end
 end
 
+-- ctx.open(path [, mode]) in a function entry: open a file the void can
+-- see (its own view of the file system: nothing more) as an end.
+local function ctx_open(path, mode)
+  if type(path) ~= "string" then error("ctx.open: path must be a string", 2) end
+  local fd, err = core.open(path, mode or "r")
+  if not fd then return nil, err end
+  return setmetatable({ fd = fd, what = path }, channel.End)
+end
+
 -- Host fds of every end, opened in voidrun before any void starts.
 local function open_channels(layout)
   local fds = {}
@@ -156,9 +167,15 @@ local function open_channels(layout)
     end
     for e, fd in pairs(got) do fds[e] = fd end
   end
-  -- each vr.dup is its own duplicate of the base end's fd
-  for _, chan in ipairs(layout.channels) do
-    for _, e in ipairs(chan.ends or {}) do fds[e] = fds[e] or fds[e.base] end
+  -- each vr.dup is its own duplicate of the base end's fd, made now, so
+  -- that closing one void's copy leaves the other's open
+  for _, e in ipairs(layout.dups) do
+    local fd, err = core.dup(fds[e.base])
+    if not fd then
+      for x, f in pairs(fds) do if x.chan.kind ~= "stdio" then core.close(f) end end
+      return nil, err
+    end
+    fds[e] = fd
   end
   return fds
 end
@@ -174,15 +191,7 @@ end
 -- The plan table of void v, with its ends placed.
 function Run:plan_table(v, st)
   local fds, extra = {}, {}
-  for e, n in pairs(v.placed) do
-    local host = self.fds[e]
-    if e.base then
-      -- a dup: its own fd, so closing one copy does not close the other
-      host = st.dups[e] or assert(core.dup(self.fds[e.base]))
-      st.dups[e] = host
-    end
-    fds[#fds + 1] = { src = host, dst = n }
-  end
+  for e, n in pairs(v.placed) do fds[#fds + 1] = { src = self.fds[e], dst = n } end
   for _, l in ipairs(st.labels or {}) do fds[#fds + 1] = { src = l.wr, dst = l.fd } end
   extra.fds = fds
   local t = profile.plan_table(v, extra)
@@ -195,7 +204,7 @@ function Run:plan_table(v, st)
     for e in pairs(self.fds) do all[#all + 1] = e end
     t.run = entry_wrapper(v.run)
     t.run_arg = { placed = v.placed, all_ends = all,
-                  ctx = { name = v.name, args = self.layout.args } }
+                  ctx = { name = v.name, args = self.layout.args, open = ctx_open } }
   end
   return t
 end
@@ -214,7 +223,7 @@ function Run:label_pipes(v, st)
 end
 
 function Run:start(v)
-  local st = self.voids[v] or { void = v, dups = {}, restarts = 0 }
+  local st = self.voids[v] or { void = v, restarts = 0 }
   self.voids[v] = st
   self:label_pipes(v, st)
   local ok, plan = pcall(core.plan, self:plan_table(v, st))
@@ -241,10 +250,9 @@ function Run:start(v)
     -- restarted needs them again: its peers see no end of file while
     -- the layout runs)
     for e in pairs(v.placed) do
-      local fd = e.base and st.dups[e] or self.fds[e]
-      if e.chan.kind ~= "stdio" and fd then
-        core.close(fd)
-        if e.base then st.dups[e] = nil else self.fds[e] = nil end
+      if e.chan.kind ~= "stdio" and self.fds[e] then
+        core.close(self.fds[e])
+        self.fds[e] = nil
       end
     end
   end

@@ -549,6 +549,9 @@ function M.api(layout)
   local modes = { r = true, w = true, a = true, rw = true }
   function vr.file(path, mode)
     mode = mode or "r"
+    -- relative to the directory voidrun was started in, as a command's
+    -- file arguments are
+    if type(path) == "string" and path ~= "" and path:sub(1, 1) ~= "/" then path = vr.cwd .. "/" .. path end
     if not modes[mode] then fail(1, "vr.file: mode must be \"r\", \"w\", \"a\" or \"rw\", got %s", tostring(mode)) end
     local p
     if mode == "r" then
@@ -569,6 +572,10 @@ function M.api(layout)
   end
 
   vr.stdin, vr.stdout, vr.stderr = channel.stdio.stdin, channel.stdio.stdout, channel.stdio.stderr
+
+  -- The directory voidrun was started in (absolute), for profiles that
+  -- give a void the user's working directory.
+  vr.cwd = core.realpath(".")
 
   -- A program shipped with voidrun (the probe, fib): its path on the host.
   function vr.libexec(name)

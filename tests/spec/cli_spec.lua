@@ -238,7 +238,7 @@ describe("signals", function()
   it("a void dies with voidrun: kill -9 of voidrun leaves no process behind", function()
     local s = H.snapshot()
     local pid, rd = start("echo", "ready", "sleep", "1000")
-    assert.are_not.equal(s.processes, H.snapshot().processes)  -- the void is running
+    assert.is_true(H.new_processes(s) > 0)  -- the void is running
     assert.is_true(core.kill(pid, 9))
     assert.are.same({ "signaled", 9 }, { core.waitpid(pid) })
     core.close(rd)

@@ -140,18 +140,35 @@ function H.snapshot()
   }
 end
 
--- Assert that nothing was left behind since snapshot s. Processes of an
--- ending void may take a moment to be reaped by the kernel: wait a
--- bounded while for them, never assert on time.
+-- The pids in a snapshot's list that are not in the other's.
+local function new_pids(before, now)
+  local old, new = {}, {}
+  for pid in before:gmatch("%d+") do old[pid] = true end
+  for pid in now:gmatch("%d+") do if not old[pid] then new[#new + 1] = pid end end
+  return table.concat(new, " ")
+end
+
+-- Assert that nothing was left behind since snapshot s: no process in
+-- another pid namespace that was not there before (others, not ours, may
+-- come and go), and the same host mount table. Processes of an ending
+-- void may take a moment to be reaped by the kernel: wait a bounded
+-- while for them, never assert on time.
 function H.assert_clean(s)
-  local now
+  local now, left
   for _ = 1, 200 do
     now = H.snapshot()
-    if now.processes == s.processes then break end
+    left = new_pids(s.processes, now.processes)
+    if left == "" then break end
     H.sh("sleep 0.01")
   end
-  assert.are.equal(s.processes, now.processes, "processes left in other pid namespaces")
+  assert.are.equal("", left, "processes left in other pid namespaces")
   assert.are.equal(s.mounts, now.mounts, "the host mount table changed")
+end
+
+-- How many processes in other pid namespaces appeared since snapshot s.
+function H.new_processes(s)
+  local left = new_pids(s.processes, H.snapshot().processes)
+  return select(2, left:gsub("%d+", ""))
 end
 
 -- Skip loudly unless root.
