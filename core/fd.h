@@ -18,7 +18,7 @@ int vr_fd_socketpair(int type, int fds[2]);
  * payload becomes one NUL byte, since a stream socket cannot carry ancillary
  * data alone). Returns the payload bytes sent or -errno (-EINVAL for n out
  * of range, -EPIPE when the peer is gone). */
-#define VR_FD_MAX_PASS 253
+#define VR_FD_MAX_PASS 253  /* = VOIDRUN_FD_MAX of voidrun/fdpass.h */
 int vr_fd_send(int sock, const int *fds, size_t n, const void *data, size_t len);
 
 /* Receive up to max fds and up to len payload bytes. Received fds are

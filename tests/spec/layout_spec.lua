@@ -174,6 +174,24 @@ end }
     assert.are.equal("here: passed along\n", r.stdout)
   end)
 
+  it("a C program receives fds with voidrun/fdpass.h", function()
+    local dir = H.tmpdir()
+    for name, text in pairs { a = "first file\n", b = "second file\n" } do
+      local f = io.open(dir .. "/" .. name, "w")
+      f:write(text)
+      f:close()
+    end
+    local r = H.voidrun({ profile(([[
+local s = vr.socketpair()
+local a, b = vr.file(%q), vr.file(%q)
+vr.void "sender" { ends = { s[1], a, b }, run = function() s[1]:send_fd(a, "a") s[1]:send_fd(b, "b") end }
+vr.void "fdcat" { exec = { "/fdcat", s[2] }, fs = { vr.exe(vr.libexec "voidrun-fdcat", "/fdcat") } }
+]]):format(dir .. "/a", dir .. "/b")) })
+    H.rmtree(dir)
+    assert.are.equal(0, r.code, r.stderr)
+    assert.are.equal("a:\nfirst file\nb:\nsecond file\n", r.stdout)
+  end)
+
   it("vr.dup shares an end between two voids", function()
     local r = H.voidrun({ profile([[
 local p = vr.pipe()
