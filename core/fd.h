@@ -32,6 +32,10 @@ int vr_fd_recv(int sock, int *fds, size_t max, size_t *ret_n, void *data, size_t
  * (-EINVAL for a host that is not a literal address). */
 int vr_fd_tcp_listen(const char *host, int port, int backlog);
 
+/* A listening unix stream socket at path, close-on-exec; a stale socket
+ * file there is replaced (no other file is). Returns the fd or -errno. */
+int vr_fd_unix_listen(const char *path, int backlog);
+
 /* The local port of a bound socket, or -errno. */
 int vr_fd_local_port(int fd);
 

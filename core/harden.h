@@ -1,15 +1,148 @@
 /* SPDX-License-Identifier: MIT */
-/* Hardening of a void: seccomp filter, capabilities kept, Landlock.
- * (The hardening issue fills this in.) */
+/* Hardening of a void: seccomp filters, the capabilities it keeps, and
+ * Landlock. doc/seccomp.md lists the default filter and why each entry is
+ * there; doc/threat-model.md says what all of this defends against.
+ *
+ * Plan, then apply: filters are compiled in the parent (libseccomp
+ * allocates) into plain BPF programs; Landlock rules are kept as paths
+ * inside the void. The child only makes system calls: it opens the paths
+ * once its root is built, restricts itself and installs the programs. */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct vr_plan;
+
+/* ------------------------------------------------------------- seccomp */
+
+/* What a filter does with a system call. */
+enum vr_sc_action {
+	VR_SC_ALLOW = 1,
+	VR_SC_ERRNO,  /* fail with the policy's errno */
+	VR_SC_KILL,   /* kill the whole process with SIGSYS (SECCOMP_RET_KILL_PROCESS) */
+	VR_SC_TRAP,   /* send SIGSYS, which the program may catch (SECCOMP_RET_TRAP) */
+	VR_SC_LOG,    /* allow, and log to the kernel's audit log */
+};
+
+/* Comparisons of a system call argument (64-bit, as the register holds it). */
+enum vr_sc_op { VR_SC_EQ = 1, VR_SC_NE, VR_SC_LT, VR_SC_LE, VR_SC_GT, VR_SC_GE, VR_SC_MASKED_EQ };
+
+struct vr_sc_cond {
+	unsigned arg;    /* 0..5 */
+	int op;          /* enum vr_sc_op */
+	uint64_t value;
+	uint64_t mask;   /* VR_SC_MASKED_EQ: (arg & mask) == value */
+};
+
+struct vr_sc_rule {
+	int nr;                          /* native number (vr_seccomp_resolve) */
+	bool deny;                       /* the policy's deny action; else allow */
+	const struct vr_sc_cond *conds;  /* all must hold; none: always */
+	size_t n_conds;
+};
+
+/* A policy. Where a deny rule and an allow rule both match a call, the deny
+ * wins. An unconditional allow and an unconditional deny of one system
+ * call, or conditions on an allow of a call denied unconditionally, are
+ * contradictions (-EINVAL). execve is always allowed: the entry is started
+ * by it, after the filter is installed. */
+struct vr_sc_policy {
+	int def;    /* action for calls no rule names */
+	int deny;   /* action of the deny rules (not VR_SC_ALLOW) */
+	int err;    /* errno of VR_SC_ERRNO, 1..4095 */
+	const struct vr_sc_rule *rules;
+	size_t n_rules;
+};
+
+/* A compiled filter: one or two BPF programs, installed in order. */
+struct vr_seccomp;
+
+/* The native number of a system call by name. Returns it (>= 0); -ENOENT
+ * for a name libseccomp does not know; -ENOSYS for one it knows that does
+ * not exist on this architecture (vm86 on x86_64). */
+int vr_seccomp_resolve(const char *name);
+
+/* Compile a policy for the native architecture; calls of any other ABI
+ * (i386 and x32 on x86_64) kill the process. Returns 0 and *ret, -EINVAL
+ * for a malformed or contradictory policy, -ENOMEM, or libseccomp's error. */
+int vr_seccomp_compile(const struct vr_sc_policy *p, struct vr_seccomp **ret);
+
+/* The default filter every void gets, compiled on first use and kept for
+ * the life of the process (thread-safe). Returns 0 and *ret (not to be
+ * freed), or the error of compiling it (remembered). */
+int vr_seccomp_default(const struct vr_seccomp **ret);
+
+/* The plain entries of the default filter, each failing with EPERM, as a
+ * NULL-terminated list of names (the profile group @default). Besides them
+ * the default filter makes clone3 fail with ENOSYS and refuses clone with
+ * namespace flags, the TIOCSTI and TIOCLINUX ioctls and personalities
+ * other than Linux's (doc/seccomp.md). */
+const char *const *vr_seccomp_default_names(void);
+
+/* How many BPF instructions a filter has in all (for `voidrun check`). */
+size_t vr_seccomp_size(const struct vr_seccomp *s);
+
+/* Free; accepts NULL. */
+void vr_seccomp_free(struct vr_seccomp *s);
+
+/* Install a compiled filter in the calling thread. Needs no_new_privs (or
+ * CAP_SYS_ADMIN). Child-safe. Returns 0 or -errno. */
+int vr_seccomp_install(const struct vr_seccomp *s);
+
+/* ------------------------------------------------------------ Landlock */
+
+/* The Landlock ABI version of the running kernel: >= 1, or -EOPNOTSUPP
+ * when Landlock is not built in or disabled at boot. Probed once. */
+int vr_landlock_abi(void);
+
+/* ------------------------------------------------------------- harden */
+
 struct vr_harden;
+
+/* An empty set: the default filter, no capability, Landlock with no file
+ * system rules (only scoping). Returns 0 or -ENOMEM. */
+int vr_harden_new(struct vr_harden **ret);
 
 /* Free; accepts NULL. */
 void vr_harden_free(struct vr_harden *h);
 
+/* Install s (copied) after the default filter. Returns 0 or -ENOMEM. */
+int vr_harden_set_seccomp(struct vr_harden *h, const struct vr_seccomp *s);
+
+/* Keep these capabilities (bit n = capability n) in the void: permitted,
+ * effective, inheritable and ambient, so that they survive exec; the
+ * bounding set is reduced to them. Also sets them in plan->caps, the set
+ * the void is left with. Returns 0, -EINVAL for a capability this kernel
+ * does not know, -ENOMEM. */
+int vr_harden_set_caps(struct vr_harden *h, struct vr_plan *plan, uint64_t keep);
+
+/* The capabilities kept; 0 for NULL. */
+uint64_t vr_harden_caps(const struct vr_harden *h);
+
+/* The calling process's permitted and bounding sets (bit n = capability
+ * n), against which a profile's caps are checked. Returns 0 or -errno. */
+int vr_harden_launcher_caps(uint64_t *ret_permitted, uint64_t *ret_bounding);
+
+/* Derive the Landlock file-system rules from plan's mounts (call once
+ * they are all added): read and execute below the void's root, writes
+ * where a bind is writable or a tmpfs is mounted, device use below /dev.
+ * Without a new mount namespace there is no void root: no rules. Returns
+ * 0 or -ENOMEM. */
+int vr_harden_landlock_plan(struct vr_harden *h, const struct vr_plan *plan);
+
+/* In the parent, before spawning: make sure the default filter is
+ * compiled. Returns 0 or its error. */
+int vr_harden_prepare(const struct vr_harden *h);
+
+/* In pid 1, right after its capability sets were set to the kept ones:
+ * raise them in the ambient set. Child-safe. Returns 0 or -errno. */
+int vr_harden_apply_caps(const struct vr_harden *h);
+
 /* In the entry process, right before execve (or the entry function), with
- * no_new_privs set and capabilities dropped: apply Landlock and seccomp.
- * Child-safe: no allocation. Returns 0 or -errno; *ret_what names what
- * failed. h may be NULL (the defaults). */
+ * no_new_privs set and capabilities dropped: apply Landlock (where the
+ * kernel has it) and install the seccomp filters. Child-safe: no
+ * allocation. Returns 0 or -errno; *ret_what names what failed ("landlock",
+ * a path, "seccomp"). h may be NULL (the defaults). */
 int vr_harden_apply_entry(const struct vr_harden *h, const char **ret_what);

@@ -45,7 +45,7 @@
 
 #define VR_MAX_FD 1024
 
-enum { VR_MSG_READY = 1, VR_MSG_ERROR, VR_MSG_EXIT };
+enum { VR_MSG_READY = 1, VR_MSG_ERROR, VR_MSG_EXIT, VR_MSG_TIMEOUT };
 
 /* What pid 1 reports to voidrun. Written whole, in one write(2) of less
  * than PIPE_BUF bytes, so it is never interleaved or split. */
@@ -279,6 +279,10 @@ int vr_plan_add_fd(struct vr_plan *p, int src, int dst)
 
 struct child {
 	const struct vr_plan *plan;
+	const struct vr_fd_op *extra;  /* fds placed for this spawn only */
+	size_t n_extra;
+	const int *defer_dsts;         /* a prepared void: where the fds it is */
+	size_t n_defer;                /* started with go (vr_void_start) */
 	int status_fd;
 	int sync_fd;
 };
@@ -533,28 +537,40 @@ static void child_fds(struct child *c)
 {
 	const struct vr_plan *p = c->plan;
 	int above = 3;
-	int src[p->n_fds + 3], dst[p->n_fds + 3];
+	size_t max = p->n_fds + c->n_extra + 3;
+	int src[max], dst[max];
 	size_t n = 0;
 	int r;
 
-	for (size_t i = 0; i < p->n_fds; i++)
-		if (p->fds[i].dst >= above)
-			above = p->fds[i].dst + 1;
+	/* This spawn's own fds, then the plan's where not overridden. */
+	for (size_t i = 0; i < c->n_extra; i++) {
+		src[n] = c->extra[i].src;
+		dst[n++] = c->extra[i].dst;
+	}
+	for (size_t i = 0; i < p->n_fds; i++) {
+		bool taken = false;
+		for (size_t k = 0; k < c->n_extra; k++)
+			taken |= c->extra[k].dst == p->fds[i].dst;
+		if (!taken) {
+			src[n] = p->fds[i].src;
+			dst[n++] = p->fds[i].dst;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (dst[i] >= above)
+			above = dst[i] + 1;
 
 	/* The defaults: stdin from /dev/null, stdout and stderr inherited. */
+	size_t placed_n = n;
 	for (int fd = 0; fd < 3; fd++) {
 		bool placed = false;
-		for (size_t i = 0; i < p->n_fds; i++)
-			placed |= p->fds[i].dst == fd;
+		for (size_t i = 0; i < placed_n; i++)
+			placed |= dst[i] == fd;
 		/* An inherited stdout/stderr voidrun itself lacks stays closed. */
 		if (!placed && (fd == 0 || vr_fd_is_open(fd))) {
 			src[n] = fd == 0 ? p->devnull : fd;
 			dst[n++] = fd;
 		}
-	}
-	for (size_t i = 0; i < p->n_fds; i++) {
-		src[n] = p->fds[i].src;
-		dst[n++] = p->fds[i].dst;
 	}
 
 	/* Lift every source and our own pipes above all targets first, so
@@ -605,15 +621,20 @@ static void child_fds(struct child *c)
 
 /* Leave the void without any capability, for good: the bounding set
  * emptied (so exec as uid 0 gains nothing), ambient cleared, securebits
- * locked so root is not special, then every set emptied. */
+ * locked so root is not special, then every set emptied. The plan's kept
+ * capabilities (plan->harden) stay bounded in, are left in plan->caps and
+ * raised in the ambient set, which is what carries them across exec. */
 static void child_drop_caps(const struct child *c)
 {
 	unsigned bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
 			SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED;
+	uint64_t keep = vr_harden_caps(c->plan->harden);
 
 	if (cap_set_secbits(bits) < 0)
 		child_fail(c, VR_STEP_CAPS, errno, "securebits", NULL);
 	for (cap_value_t cap = 0;; cap++) {
+		if (cap < 64 && (keep & (1ULL << cap)))
+			continue;
 		if (cap_drop_bound(cap) < 0) {
 			if (errno == EINVAL)
 				break;  /* past the last capability this kernel knows */
@@ -624,6 +645,8 @@ static void child_drop_caps(const struct child *c)
 		child_fail(c, VR_STEP_CAPS, errno, "ambient set", NULL);
 	if (cap_set_proc((cap_t)c->plan->caps) < 0)
 		child_fail(c, VR_STEP_CAPS, errno, NULL, NULL);
+	if (vr_harden_apply_caps(c->plan->harden) < 0)
+		child_fail(c, VR_STEP_CAPS, errno, "ambient set", NULL);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail(c, VR_STEP_NNP, errno, NULL, NULL);
 }
@@ -639,8 +662,11 @@ static _Noreturn void child_init(struct child *c, const sigset_t *all)
 	sigset_t none;
 	pid_t entry;
 	int status = 0;
+	struct timespec started;
 
 	sigemptyset(&none);
+	/* The time limit counts from here (core/limit.h: pid 1 keeps it). */
+	(void)clock_gettime(CLOCK_MONOTONIC, &started);
 	if (p->entry_fn) {
 		/* A function entry runs our own code, which needs memory of its
 		 * own: fork. It reports its own failures. */
@@ -667,6 +693,9 @@ static _Noreturn void child_init(struct child *c, const sigset_t *all)
 			child_fail(c, VR_STEP_FORK, errno, NULL, NULL);
 		if (entry == 0) {
 			const char *what = NULL;
+			/* Signals first: once the filter is in, a profile's
+			 * policy may allow nothing but execve. */
+			(void)sigprocmask(SIG_SETMASK, &none, NULL);
 			int r = vr_harden_apply_entry(p->harden, &what);
 			if (r < 0) {
 				fail_step = VR_STEP_HARDEN;
@@ -674,7 +703,6 @@ static _Noreturn void child_init(struct child *c, const sigset_t *all)
 				fail_what = what;
 				_exit(125);
 			}
-			(void)sigprocmask(SIG_SETMASK, &none, NULL);
 			execve(p->path, p->argv, p->envp);
 			fail_step = VR_STEP_EXEC;
 			fail_errno = errno;
@@ -699,8 +727,14 @@ static _Noreturn void child_init(struct child *c, const sigset_t *all)
 
 	for (;;) {
 		siginfo_t si;
-		int sig = sigwaitinfo(all, &si);
+		int sig = vr_limit_sigwait(p->limits, &started, all, &si);
 
+		if (sig == -ETIMEDOUT) {
+			/* Time is up: say so and end; the kernel kills what
+			 * is left in the pid namespace with its pid 1. */
+			child_send(c, VR_MSG_TIMEOUT, 0, NULL);
+			_exit(124);
+		}
 		if (sig < 0)
 			continue;
 		if (sig != SIGCHLD) {
@@ -786,7 +820,8 @@ static _Noreturn void child_main(struct child *c, const sigset_t *all)
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 			child_fail(c, VR_STEP_SYNC, errno, NULL, NULL);
 		struct pollfd pfd = { .fd = c->sync_fd, .events = POLLIN };
-		if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLIN)))
+		/* (Only a hang-up: data waiting is a prepared void's fds.) */
+		if (poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLHUP))
 			_exit(125);
 	}
 
@@ -798,6 +833,21 @@ static _Noreturn void child_main(struct child *c, const sigset_t *all)
 		child_fail(c, VR_STEP_HOSTNAME, errno, p->hostname, NULL);
 	if (chdir(p->cwd) < 0)
 		child_fail(c, VR_STEP_CHDIR, errno, p->cwd, NULL);
+	/* A prepared void waits here, built, for the fds it is started with
+	 * (a broker's connection). End of stream: it was not needed. */
+	struct vr_fd_op deferred[VR_VOID_MAX_DEFER];
+	if (c->n_defer) {
+		int fds[VR_VOID_MAX_DEFER];
+		size_t got = 0;
+		char go;
+		r = vr_fd_recv(c->sync_fd, fds, c->n_defer, &got, &go, 1);
+		if (r <= 0 || got != c->n_defer)
+			_exit(r == 0 ? 0 : 125);
+		for (size_t i = 0; i < got; i++)
+			deferred[i] = (struct vr_fd_op){ .src = fds[i], .dst = c->defer_dsts[i] };
+		c->extra = deferred;
+		c->n_extra = got;
+	}
 	child_fds(c);
 	/* A new session: the void has no controlling terminal, so it cannot
 	 * push input into an inherited one with TIOCSTI. */
@@ -832,15 +882,15 @@ static int write_maps(const struct vr_plan *p, pid_t pid)
 	return vr_idmap_write(pid, &u, 1, &g, 1, !root);
 }
 
-/* A pipe whose ends are not 0, 1 or 2: when voidrun runs with stdio
- * closed, a pipe end in that range would pass for the void's inherited
- * stdout or stderr. */
-static int pipe_above_stdio(int fds[2])
+/* A pipe (or a seqpacket socketpair) whose ends are not 0, 1 or 2: when
+ * voidrun runs with stdio closed, an end in that range would pass for the
+ * void's inherited stdout or stderr. */
+static int pair_above_stdio(int fds[2], bool socket)
 {
 	int r;
 
 	fds[0] = fds[1] = -1;
-	r = vr_fd_pipe(fds);
+	r = socket ? vr_fd_socketpair(SOCK_SEQPACKET, fds) : vr_fd_pipe(fds);
 
 	for (int i = 0; r == 0 && i < 2; i++)
 		if (fds[i] < 3) {
@@ -860,37 +910,86 @@ static int pipe_above_stdio(int fds[2])
 
 int vr_void_spawn(const struct vr_plan *p, struct vr_void *ret, struct vr_err *reterr)
 {
+	return vr_void_spawn_with(p, NULL, 0, ret, reterr);
+}
+
+static int spawn(const struct vr_plan *p, const struct vr_fd_op *extra, size_t n_extra,
+		 const int *defer_dsts, size_t n_defer, struct vr_void *ret, struct vr_err *reterr);
+
+int vr_void_spawn_with(const struct vr_plan *p, const struct vr_fd_op *extra, size_t n_extra,
+		       struct vr_void *ret, struct vr_err *reterr)
+{
+	return spawn(p, extra, n_extra, NULL, 0, ret, reterr);
+}
+
+int vr_void_prepare(const struct vr_plan *p, const int *dsts, size_t n, struct vr_void *ret,
+		    struct vr_err *reterr)
+{
+	if (n == 0 || n > VR_VOID_MAX_DEFER)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (dsts[i] < 0 || dsts[i] >= VR_MAX_FD)
+			return -EINVAL;
+	return spawn(p, NULL, 0, dsts, n, ret, reterr);
+}
+
+int vr_void_start(struct vr_void *v, const int *fds, size_t n)
+{
+	int r = vr_fd_send(v->sync_fd, fds, n, "", 0);
+
+	return r < 0 ? r : 0;
+}
+
+static int spawn(const struct vr_plan *p, const struct vr_fd_op *extra, size_t n_extra,
+		 const int *defer_dsts, size_t n_defer, struct vr_void *ret, struct vr_err *reterr)
+{
 	_cleanup_close_ int sync_rd = -1, sync_wr = -1, status_rd = -1, status_wr = -1;
-	int pipefd[2], pidfd = -1, r;
+	__attribute__((cleanup(vr_limit_run_freep))) struct vr_limit_run *limits = NULL;
+	int pipefd[2], pidfd = -1, cgroup_fd, r;
 	sigset_t all, old;
 	pid_t pid;
 
 	*ret = (struct vr_void){ .pid = -1, .pidfd = -1, .status_fd = -1, .sync_fd = -1 };
 	if (!p->path)
 		return vr_err_set(reterr, VR_STEP_EXEC, EINVAL, NULL, NULL), -EINVAL;
-	r = pipe_above_stdio(pipefd);
+	/* The default seccomp filter is compiled here, once per process: the
+	 * child may not allocate. */
+	r = vr_harden_prepare(p->harden);
+	if (r < 0)
+		return vr_err_set(reterr, VR_STEP_HARDEN, -r, "seccomp", NULL), r;
+	/* The sync channel is a socketpair: the go byte, then, for a
+	 * prepared void, the fds it is started with. */
+	r = pair_above_stdio(pipefd, true);
 	if (r < 0)
 		return vr_err_set(reterr, VR_STEP_CLONE, -r, NULL, NULL), r;
 	sync_rd = pipefd[0];
 	sync_wr = pipefd[1];
-	r = pipe_above_stdio(pipefd);
+	r = pair_above_stdio(pipefd, false);
 	if (r < 0)
 		return vr_err_set(reterr, VR_STEP_CLONE, -r, NULL, NULL), r;
 	status_rd = pipefd[0];
 	status_wr = pipefd[1];
+	/* The void's cgroup exists before the void: clone3 puts the child
+	 * straight into it (cgroup v2), so not one fork escapes its limits. */
+	r = vr_limit_run_new(p->limits, &limits, reterr);
+	if (r < 0)
+		return r;
+	cgroup_fd = vr_limit_run_cgroup_fd(limits);
 
 	/* Block every signal across clone3 so that none is handled by
 	 * voidrun's handlers in the child before it resets them. */
 	sigfillset(&all);
 	(void)sigprocmask(SIG_SETMASK, &all, &old);
 	pid = vr_clone3(&(struct vr_clone_opts){
-		.flags = p->ns_flags | CLONE_PIDFD,
+		.flags = p->ns_flags | CLONE_PIDFD | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
 		.exit_signal = SIGCHLD,
-		.cgroup_fd = -1,
+		.cgroup_fd = cgroup_fd,
 		.ret_pidfd = &pidfd,
 	});
 	if (pid == 0) {
-		struct child c = { .plan = p, .status_fd = status_wr, .sync_fd = sync_rd };
+		struct child c = { .plan = p, .extra = extra, .n_extra = n_extra,
+				   .defer_dsts = defer_dsts, .n_defer = n_defer,
+				   .status_fd = status_wr, .sync_fd = sync_rd };
 		(void)close(sync_wr);
 		(void)close(status_rd);
 		child_main(&c, &all);
@@ -911,6 +1010,14 @@ int vr_void_spawn(const struct vr_plan *p, struct vr_void *ret, struct vr_err *r
 			return r;
 		}
 	}
+	/* cgroup v1 and the time limit: before the child may run. */
+	r = vr_limit_run_start(limits, pid, reterr);
+	if (r < 0) {
+		(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		(void)waitpid(pid, NULL, 0);
+		(void)close(pidfd);
+		return r;
+	}
 	if (write(sync_wr, "", 1) != 1) {
 		r = vr_neg_errno();
 		vr_err_set(reterr, VR_STEP_SYNC, -r, NULL, NULL);
@@ -923,6 +1030,7 @@ int vr_void_spawn(const struct vr_plan *p, struct vr_void *ret, struct vr_err *r
 	ret->pidfd = pidfd;
 	ret->status_fd = TAKE_FD(status_rd);
 	ret->sync_fd = TAKE_FD(sync_wr);
+	ret->limits = TAKE_PTR(limits);
 	return 0;
 }
 
@@ -986,8 +1094,10 @@ static int forward_signal(struct vr_void *v, int sigfd)
 int vr_void_wait(struct vr_void *v, int sigfd, int *ret_status, struct vr_err *reterr)
 {
 	siginfo_t si;
+	struct rusage ru;
 	struct vr_msg m;
 	int r, result = -ECHILD;
+	bool timed_out = false;
 
 	*ret_status = 0;
 	for (;;) {
@@ -1006,8 +1116,12 @@ int vr_void_wait(struct vr_void *v, int sigfd, int *ret_status, struct vr_err *r
 			break;
 	}
 	memset(&si, 0, sizeof(si));
-	if (waitid(P_PIDFD, (id_t)v->pidfd, &si, WEXITED) < 0)
+	memset(&ru, 0, sizeof(ru));
+	/* The system call, not libc's wrapper, for pid 1's rusage: the
+	 * void's cpu time and peak RSS when it has no cgroup. */
+	if (syscall(SYS_waitid, P_PIDFD, v->pidfd, &si, WEXITED, &ru) < 0)
 		return vr_neg_errno();
+	vr_limit_run_end(v->limits, &ru, &v->usage);
 
 	if (v->failed) {
 		/* vr_void_ready already took the report off the pipe. */
@@ -1022,8 +1136,11 @@ int vr_void_wait(struct vr_void *v, int sigfd, int *ret_status, struct vr_err *r
 		} else if (m.type == VR_MSG_EXIT) {
 			*ret_status = m.status;
 			result = 0;
+		} else if (m.type == VR_MSG_TIMEOUT) {
+			timed_out = true;
 		}
 	}
+	v->usage.timed_out = timed_out;
 	if (result == -ECHILD) {
 		/* No report: pid 1 itself was killed (by SIGKILL from
 		 * outside, or because voidrun's handshake failed). Its own
@@ -1044,6 +1161,8 @@ int vr_void_kill(struct vr_void *v, int sig)
 
 void vr_void_release(struct vr_void *v)
 {
+	vr_limit_run_free(v->limits);
+	v->limits = NULL;
 	vr_closep(&v->pidfd);
 	vr_closep(&v->status_fd);
 	vr_closep(&v->sync_fd);

@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "err.h"
+#include "limit.h"
 
 enum vr_mount_kind {
 	VR_MNT_BIND = 1,  /* src (host) -> dst; read-only unless VR_BIND_RW */
@@ -114,6 +115,8 @@ struct vr_void {
 	int ready;      /* 1 once the entry was seen to exec */
 	int failed;     /* 1 once the void was seen to fail to build */
 	struct vr_err err;  /* why, when failed */
+	struct vr_limit_run *limits;  /* owned: its cgroup and time limit, or NULL (core/limit.h) */
+	struct vr_usage usage;        /* what it used, and whether a limit ended it: set by vr_void_wait */
 };
 
 /* Start a void from plan. On success *ret is filled and 0 returned; the
@@ -127,6 +130,25 @@ struct vr_void {
  * Returns 0, or -errno with *reterr naming the step (clone3, id map). */
 int vr_void_spawn(const struct vr_plan *plan, struct vr_void *ret, struct vr_err *reterr);
 
+/* vr_void_spawn, placing also n_extra fds for this spawn only (a broker's
+ * connection): extra[i].src at extra[i].dst, over any plan fd at that
+ * number. The caller keeps ownership of the extra fds. */
+int vr_void_spawn_with(const struct vr_plan *plan, const struct vr_fd_op *extra, size_t n_extra,
+		       struct vr_void *ret, struct vr_err *reterr);
+
+/* A prepared void: built now (every namespace, the root, the capabilities
+ * dropped), waiting for vr_void_start to hand it n fds, placed at dsts[i],
+ * before its entry starts. Nothing is shared with any other void: it is
+ * only built ahead of need (a broker's next connection). Closing its
+ * handle unused ends it. -EINVAL for a bad n or fd number. */
+#define VR_VOID_MAX_DEFER 8
+int vr_void_prepare(const struct vr_plan *plan, const int *dsts, size_t n, struct vr_void *ret,
+		    struct vr_err *reterr);
+
+/* Start a prepared void with its n fds (the caller keeps its copies).
+ * Returns 0 or -errno (-EPIPE: the void is gone). */
+int vr_void_start(struct vr_void *v, const int *fds, size_t n);
+
 /* Wait until the entry has been exec'd. Returns 0 when it has; 1 when the
  * void could not be built (*reterr says why; the void is ending); -errno
  * when reading the status failed. */
@@ -136,7 +158,9 @@ int vr_void_ready(struct vr_void *v, struct vr_err *reterr);
  * blocking or not), the signals read from it meanwhile are forwarded to the
  * void's pid 1, which forwards them to the entry. *ret_status receives the entry's wait status
  * (as waitpid(2) reports it). Returns 0 when the entry ran, 1 when the void
- * could not be built (*reterr says why), -errno on a failure to wait. */
+ * could not be built (*reterr says why), -errno on a failure to wait.
+ * A void with a time limit is killed while waited for here once the limit
+ * is reached; v->usage then says so, and what the void used. */
 int vr_void_wait(struct vr_void *v, int sigfd, int *ret_status, struct vr_err *reterr);
 
 /* Send sig to the void's pid 1 (which forwards it to the entry; SIGKILL

@@ -16,6 +16,19 @@ int vr_lua_fail(lua_State *L, int r, const char *what);
 void vr_lua_plan_limit(lua_State *L, int t, struct vr_plan *p);
 void vr_lua_plan_harden(lua_State *L, int t, struct vr_plan *p);
 
+/* The Plan userdata at idx will spawn from state L (for function entries). */
+void vr_lua_plan_set_state(lua_State *L, int idx);
+
+/* The vr_void of the Void userdata at arg (raises if it is none). */
+struct vr_void;
+struct vr_void *vr_lua_check_void(lua_State *L, int arg);
+
+/* Add what the void's limits did and what it used (timed_out, oom_kills,
+ * usage; status 124 after the time limit) to the wait result table on top
+ * of the stack. */
+void vr_lua_wait_limits(lua_State *L, const struct vr_void *v);
+
 /* Add a module's functions to the voidrun.core table on top of the stack. */
 void vr_lua_open_limit(lua_State *L);
 void vr_lua_open_harden(lua_State *L);
+void vr_lua_open_broker(lua_State *L);

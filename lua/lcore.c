@@ -402,6 +402,21 @@ static int l_tcp_listen(lua_State *L)
 	return 2;
 }
 
+/* unix_listen(path [, backlog]) -> fd */
+static int l_unix_listen(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	lua_Integer backlog = luaL_optinteger(L, 2, 128);
+	int fd;
+
+	luaL_argcheck(L, backlog > 0 && backlog <= 65535, 2, "out of range");
+	fd = vr_fd_unix_listen(path, (int)backlog);
+	if (fd < 0)
+		return push_fail(L, fd, path);
+	lua_pushinteger(L, fd);
+	return 1;
+}
+
 static int l_close(lua_State *L)
 {
 	return push_result(L, close(check_fd(L, 1)) < 0 ? -errno : 0, "close");
@@ -693,6 +708,13 @@ static int lua_entry(void *arg)
 	return code;
 }
 
+void vr_lua_plan_set_state(lua_State *L, int idx)
+{
+	struct plan_ud *u = luaL_checkudata(L, idx, PLAN_MT);
+
+	u->L = L;
+}
+
 static struct vr_plan *check_plan(lua_State *L, int arg)
 {
 	struct plan_ud *u = luaL_checkudata(L, arg, PLAN_MT);
@@ -872,6 +894,11 @@ static struct void_ud *check_void(lua_State *L, int arg)
 	return luaL_checkudata(L, arg, VOID_MT);
 }
 
+struct vr_void *vr_lua_check_void(lua_State *L, int arg)
+{
+	return &check_void(L, arg)->v;
+}
+
 /* __gc and __close: a void nobody waits for is killed and reaped, so a Lua
  * error never leaves a process behind. */
 static int void_gc(lua_State *L)
@@ -979,6 +1006,7 @@ static int l_void_wait(lua_State *L)
 		lua_pushinteger(L, WEXITSTATUS(u->status));
 		lua_setfield(L, -2, "status");
 	}
+	vr_lua_wait_limits(L, &u->v);
 	return 1;
 }
 
@@ -1050,6 +1078,7 @@ static const luaL_Reg funcs[] = {
 	{ "recv_fds", l_recv_fds },
 	{ "close", l_close },
 	{ "tcp_listen", l_tcp_listen },
+	{ "unix_listen", l_unix_listen },
 	{ "read", l_read },
 	{ "write", l_write },
 	{ "open", l_open },
@@ -1094,5 +1123,6 @@ int luaopen_voidrun_core(lua_State *L)
 	luaL_newlib(L, funcs);
 	vr_lua_open_limit(L);
 	vr_lua_open_harden(L);
+	vr_lua_open_broker(L);
 	return 1;
 }

@@ -47,6 +47,16 @@ function M.file(path, mode, pos)
   return chan.ends[1]
 end
 
+-- A listening socket: { kind = "tcp", host, port, backlog } or
+-- { kind = "unix", path, backlog }.
+function M.listener(spec, pos)
+  local chan = { kind = "listener", spec = spec, pos = pos }
+  local what = spec.kind == "tcp" and ("the listener on %s port %d made at %s"):format(spec.host, spec.port, pos)
+    or ("the listener on %s made at %s"):format(spec.path, pos)
+  chan.ends = { new_end(chan, "listener", what) }
+  return chan.ends[1]
+end
+
 -- A second use of an end: the same open file description, duplicated, for
 -- a second void. Sharing must be asked for: a pipe end silently given to
 -- two voids would keep a reader from ever seeing end of file.
@@ -79,6 +89,16 @@ function M.open(chan)
   elseif chan.kind == "file" then
     a, err = core.open(chan.path, chan.mode)
     if not a then return nil, ("%s: vr.file %s"):format(chan.pos, err) end
+    return { [chan.ends[1]] = a }
+  elseif chan.kind == "listener" then
+    local s = chan.spec
+    if s.kind == "tcp" then
+      a, b = core.tcp_listen(s.host, s.port, s.backlog)
+    else
+      a, b = core.unix_listen(s.path, s.backlog)
+    end
+    if not a then return nil, ("%s: cannot listen: %s"):format(chan.pos, b) end
+    chan.port = s.kind == "tcp" and b or nil
     return { [chan.ends[1]] = a }
   end
   return { [chan.ends[1]] = chan.fd }

@@ -33,6 +33,7 @@ Options:
                      in the environment); undeclared names are an error
   --label            prefix each line a void writes to voidrun's stdout or
                      stderr with the void's name
+  --stats            say each void's peak memory and cpu time when it ends
   -h, --help         show this help
   -V, --version      show the version
 
@@ -55,6 +56,8 @@ local function parse(argv, i)
       o.version = true
     elseif a == "--label" then
       o.label = true
+    elseif a == "--stats" then
+      o.stats = true
     elseif a == "--set" or a:match("^%-%-set=") then
       local kv = a == "--set" and argv[i + 1] or a:sub(7)
       if a == "--set" then i = i + 1 end
@@ -99,8 +102,8 @@ local function describe(layout)
     for _, v in ipairs(layout.order) do names[#names + 1] = v.name end
     p("start order %s", table.concat(names, ", "))
   end
-  for _, v in ipairs(layout.order) do
-    p("void %s%s", v.name, v.main and " (main)" or "")
+  local function void(v, label)
+    p("%s %s%s", label, v.name, v.main and " (main)" or "")
     if v.exec then
       local argv = {}
       for i, a in ipairs(v.exec) do argv[i] = type(a) == "string" and a or ("<fd " .. v.placed[a] .. ">") end
@@ -115,6 +118,7 @@ local function describe(layout)
     table.sort(env)
     p("  env       %s", #env > 0 and table.concat(env, " ") or "(empty)")
     p("  namespaces user mount pid net ipc uts cgroup (all new)")
+    if v.limits then p("  limits    %s", require("voidrun.limits").describe(v.limits)) end
     if #v.after > 0 then p("  after     %s", table.concat(v.after, ", ")) end
     if v.on_exit ~= "ignore" then
       p("  on_exit   %s%s", v.on_exit, v.on_exit == "restart" and (" (at most " .. v.restarts .. " times)") or "")
@@ -139,11 +143,22 @@ local function describe(layout)
       end
     end
   end
+  for _, v in ipairs(layout.order) do
+    if v.broker then
+      p("broker %s: a new void per %s on %s, at most %d at once", v.name, v.each, v.on.what, v.max_workers)
+      if v.idle_timeout then p("  idle_timeout %g s", v.idle_timeout) end
+      if v.timeout then p("  timeout   %g s", v.timeout) end
+      p("  conn      at fd %s", table.concat(v.conn, ", "))
+      void(v.worker, "worker")
+    else
+      void(v, "void")
+    end
+  end
   return table.concat(out, "\n") .. "\n"
 end
 
 local function run(layout, o)
-  return require("voidrun.layout").run(layout, { label = o.label })
+  return require("voidrun.layout").run(layout, { label = o.label, stats = o.stats })
 end
 
 local function run_busted(argv, i)

@@ -9,6 +9,10 @@
 
 local core = require "voidrun.core"
 local profile = require "voidrun.profile"
+require "voidrun.limits"  -- the `limits` key
+-- The seccomp and caps keys: profile.lua must know them before any
+-- profile is loaded.
+require "voidrun.harden"
 
 local VERSION = "0.1.0"
 profile.VERSION = VERSION

@@ -11,6 +11,7 @@
 local core = require "voidrun.core"
 local channel = require "voidrun.channel"
 local profile = require "voidrun.profile"
+local limits = require "voidrun.limits"
 
 local M = {}
 
@@ -96,7 +97,12 @@ function M.validate(layout)
   for _, v in ipairs(layout.voids) do
     if v.main then mains = mains + 1 end
     local order
-    v.placed, order = M.placements(v)
+    -- a broker's ends: its source, and what each of its workers is given
+    v.placed, order = M.placements(v.broker and v.worker or v)
+    if v.broker then
+      v.worker.placed = v.placed
+      order[#order + 1] = v.on
+    end
     for _, e in ipairs(order) do
       local chan = e.chan
       if not channels[chan] then
@@ -222,8 +228,27 @@ function Run:label_pipes(v, st)
   end
 end
 
+-- A broker: its workers' plan, compiled once, and the source it serves.
+function Run:start_broker(b, st)
+  local ok, plan = pcall(core.plan, self:plan_table(b.worker, st))
+  if not ok then return nil, tostring(plan) end
+  local broker, err = core.broker {
+    kind = ({ connection = "accept", message = "message", fds = "fds" })[b.each],
+    source = self.fds[b.on], plan = plan, max_workers = b.max_workers,
+    idle_timeout = b.idle_timeout, time_limit = b.timeout, conn_fds = b.conn,
+    prepared = b.prepared,
+  }
+  if not broker then return nil, err end
+  st.plan, st.broker, st.running = plan, broker, true
+  return true
+end
+
 function Run:start(v)
   local st = self.voids[v] or { void = v, restarts = 0 }
+  if v.broker then
+    self.voids[v] = st
+    return self:start_broker(v, st)
+  end
   self.voids[v] = st
   self:label_pipes(v, st)
   local ok, plan = pcall(core.plan, self:plan_table(v, st))
@@ -265,18 +290,27 @@ function Run:stop_all(sig)
   local now = core.now()
   for v, st in pairs(self.voids) do
     if st.running then
-      st.handle:kill(sig or 15)
+      if st.broker then st.broker:stop(sig or 15) else st.handle:kill(sig or 15) end
       st.deadline = now + v.grace
     end
     st.restart_at = nil
   end
 end
 
+-- Send sig to a running void, or to every worker of a broker.
+local function kill(st, sig)
+  if st.broker then st.broker:kill(sig) else st.handle:kill(sig) end
+end
+
 function Run:record(v, r)
+  local limited = limits.explain(v, r)  -- a limit ended it: say which
   if r.error then say("%s: %s", v.name, r.error)
+  elseif limited then say("%s: %s", v.name, limited)
   elseif r.signal and r.signal ~= 15 and r.signal ~= 2 and not self.stopping then
-    say("%s: killed by signal %d", v.name, r.signal)
+    -- SIGSYS is how a seccomp filter kills (doc/seccomp.md): say so.
+    say("%s: killed by %s", v.name, r.signal == 31 and "seccomp (SIGSYS)" or ("signal " .. r.signal))
   end
+  if self.opts.stats and r.usage then say("%s: %s", v.name, limits.stats(r.usage)) end
   self.exits[#self.exits + 1] = { void = v, status = r.status }
   if v.main then self.main_status = r.status end
 end
@@ -302,8 +336,16 @@ function Run:loop(sigfd)
     local fds, by_fd, timeout = { sigfd }, {}, -1
     local now = core.now()
     local alive = false
+    local brokers = {}
     for v, st in pairs(self.voids) do
-      if st.running then
+      if st.broker and st.running then
+        alive = true
+        brokers[#brokers + 1] = st.broker
+        if st.deadline then
+          local ms = math.max(0, math.ceil((st.deadline - now) * 1000))
+          timeout = timeout < 0 and ms or math.min(timeout, ms)
+        end
+      elseif st.running then
         alive = true
         fds[#fds + 1] = st.handle.pidfd
         by_fd[st.handle.pidfd] = { st = st }
@@ -325,16 +367,32 @@ function Run:loop(sigfd)
       end
     end
     if not alive then return end
-    local ready = assert(core.poll(fds, timeout))
+    -- brokers accept, spawn and reap inside serve: it returns when one of
+    -- our fds is ready (or at the timeout), never per connection
+    local ready
+    if #brokers > 0 then
+      ready = assert(core.serve(brokers, fds, timeout))
+    else
+      ready = assert(core.poll(fds, timeout))
+    end
     if ready[sigfd] then
       local sig = core.read_signal(sigfd)
       if sig == 1 or sig == 2 or sig == 3 or sig == 15 then
         if self.stopping then
-          for _, st in pairs(self.voids) do if st.running then st.handle:kill(9) end end
+          for _, st in pairs(self.voids) do if st.running then kill(st, 9) end end
         end
         self:stop_all(sig)
       elseif sig then
-        for _, st in pairs(self.voids) do if st.running then st.handle:kill(sig) end end
+        for _, st in pairs(self.voids) do if st.running then kill(st, sig) end end
+      end
+    end
+    for v, st in pairs(self.voids) do
+      if st.broker and st.running and not st.broker:active() then
+        -- its source ended and its last worker was reaped
+        st.running, st.deadline = false, nil
+        local s = st.broker:stats()
+        if s.last_error and s.started == 0 then say("%s: %s", v.name, s.last_error) end
+        self:record(v, { status = 0 })
       end
     end
     for fd in pairs(ready) do
@@ -366,7 +424,7 @@ function Run:loop(sigfd)
     now = core.now()
     for v, st in pairs(self.voids) do
       if st.running and st.deadline and now >= st.deadline then
-        st.handle:kill(9)
+        kill(st, 9)
         st.deadline = nil
       elseif st.restart_at and now >= st.restart_at then
         st.restart_at = nil
@@ -413,6 +471,12 @@ function M.run(layout, opts)
   self:loop(sigfd)
   for e, fd in pairs(self.fds) do
     if e.chan.kind ~= "stdio" then core.close(fd) end
+    -- a unix listener's socket file is voidrun's to remove
+    if e.chan.kind == "listener" and e.chan.spec.kind == "unix" then os.remove(e.chan.spec.path) end
+  end
+  for _, st in pairs(self.voids) do
+    if st.broker then st.broker:free() end
+    if st.plan then st.plan:free() end
   end
   core.close(sigfd)
   return self:status()

@@ -482,6 +482,109 @@ function M.api(layout)
     end
   end
 
+  -- A broker: a fresh void (the worker) for every connection accepted on
+  -- a listener, every message read from a channel, or every batch of fds
+  -- received on a socket.
+  local each_values = { connection = true, message = true, fds = true }
+  local broker_keys = { on = true, each = true, worker = true, max_workers = true, idle_timeout = true,
+                        timeout = true, conn = true, after = true, prepared = true }
+  function vr.broker(name)
+    if type(name) ~= "string" or not name:match("^[%w_][%w_.-]*$") then
+      fail(1, "vr.broker: the name must be a word (letters, digits, _ . -), got %s", tostring(name))
+    end
+    return function(spec)
+      if type(spec) ~= "table" then fail(1, "broker '%s' must be given a table, got %s", name, type(spec)) end
+      for k in pairs(spec) do
+        if not broker_keys[k] then
+          fail(1, "unknown field '%s' in broker '%s' (fields: after, conn, each, idle_timeout, max_workers, on, " ..
+            "prepared, timeout, worker)", tostring(k), name)
+        end
+      end
+      local on = spec.on
+      if not channel.is_end(on) then fail(1, "broker '%s': on must be a listener or a channel end", name) end
+      local each = spec.each or (on.chan.kind == "listener" and "connection" or "message")
+      if not each_values[each] then
+        fail(1, "broker '%s': each must be \"connection\", \"message\" or \"fds\", got %s", name, tostring(each))
+      end
+      if each == "connection" and on.chan.kind ~= "listener" then
+        fail(1, "broker '%s': each = \"connection\" needs a listener (vr.tcp_listen, vr.unix_listen)", name)
+      end
+      local max = spec.max_workers or 64
+      if math.type(max) ~= "integer" or max < 1 or max > 65536 then
+        fail(1, "broker '%s': max_workers must be from 1 to 65536, got %s", name, tostring(max))
+      end
+      for _, k in ipairs { "idle_timeout", "timeout" } do
+        if spec[k] ~= nil and (type(spec[k]) ~= "number" or spec[k] < 0) then
+          fail(1, "broker '%s': %s must be seconds, got %s", name, k, tostring(spec[k]))
+        end
+      end
+      local conn = spec.conn or (each == "fds" and { 0, 1, 2 } or { 0, 1 })
+      if math.type(conn) == "integer" then conn = { conn } end
+      if type(conn) ~= "table" or #conn == 0 or #conn > 8 then
+        fail(1, "broker '%s': conn must be an fd number or a list of up to 8", name)
+      end
+      for _, n in ipairs(conn) do
+        if math.type(n) ~= "integer" or n < 0 or n > 1023 then
+          fail(1, "broker '%s': conn holds fd numbers from 0 to 1023, got %s", name, tostring(n))
+        end
+      end
+      if type(spec.worker) ~= "table" then fail(1, "broker '%s' has no worker: the void to start", name) end
+      local w = M.check_void(name, spec.worker, 1)
+      for _, n in ipairs(conn) do
+        if (n == 0 and w.stdin) or (n == 1 and w.stdout) or (n == 2 and w.stderr) or w.fds[n] then
+          fail(1, "broker '%s': the worker's fd %d is the connection's (conn)", name, n)
+        end
+      end
+      -- Voids built ahead of need: each is still a fresh void used once.
+      local prepared = spec.prepared
+      if prepared == nil then prepared = each == "fds" and 0 or math.min(2, max) end
+      if math.type(prepared) ~= "integer" or prepared < 0 or prepared > 64 or (each == "fds" and prepared > 0) then
+        fail(1, "broker '%s': prepared must be from 0 to 64 (0 with each = \"fds\"), got %s", name, tostring(prepared))
+      end
+      local b = setmetatable({ name = name, pos = where(1), broker = true, on = on, each = each, prepared = prepared,
+                               max_workers = max, idle_timeout = spec.idle_timeout, timeout = spec.timeout,
+                               conn = conn, worker = w, after = fields.after(spec.after or {}, 1),
+                               on_exit = "ignore", grace = w.grace, main = false }, Void)
+      if layout.by_name then
+        local prev = layout.by_name[name]
+        if prev then fail(1, "void '%s' is defined twice (also at %s)", name, prev.pos) end
+        layout.by_name[name] = b
+        layout.voids[#layout.voids + 1] = b
+      end
+      return b
+    end
+  end
+
+  -- A listening socket voidrun opens before any void starts: for a broker
+  -- (one worker per connection) or a void that accepts by itself.
+  function vr.tcp_listen(opts)
+    if type(opts) ~= "table" then fail(1, "vr.tcp_listen: expected a table { host =, port = }") end
+    for k in pairs(opts) do
+      if k ~= "host" and k ~= "port" and k ~= "backlog" then fail(1, "vr.tcp_listen: unknown option '%s'", tostring(k)) end
+    end
+    local host, port, backlog = opts.host or "127.0.0.1", opts.port, opts.backlog or 128
+    if type(host) ~= "string" or not (host:match("^[%d.]+$") or host:match(":")) then
+      fail(1, "vr.tcp_listen: host must be an IPv4 or IPv6 address, got %s", tostring(host))
+    end
+    if math.type(port) ~= "integer" or port < 0 or port > 65535 then
+      fail(1, "vr.tcp_listen: port must be from 0 to 65535, got %s", tostring(port))
+    end
+    if math.type(backlog) ~= "integer" or backlog < 1 then fail(1, "vr.tcp_listen: bad backlog") end
+    local e = channel.listener({ kind = "tcp", host = host, port = port, backlog = backlog }, where(1))
+    return e
+  end
+
+  function vr.unix_listen(opts)
+    if type(opts) ~= "table" then fail(1, "vr.unix_listen: expected a table { path = }") end
+    for k in pairs(opts) do
+      if k ~= "path" and k ~= "backlog" then fail(1, "vr.unix_listen: unknown option '%s'", tostring(k)) end
+    end
+    local path = void_path(opts.path, "vr.unix_listen path", 1)
+    host_path(path:match("^(.*)/[^/]*$") or "/", "vr.unix_listen directory", 1)
+    local e = channel.listener({ kind = "unix", path = path, backlog = opts.backlog or 128 }, where(1))
+    return e
+  end
+
   -- (No tail calls here: they would drop the caller's frame, and with it
   -- the profile line that errors must name.)
   function vr.exe(path, dst) local e = exe(path, dst, 1) return e end
@@ -673,7 +776,7 @@ function M.validate(layout)
     error(layout.file .. ": the profile defines no void (vr.void \"name\" { exec = ... })", 0)
   end
   for _, v in ipairs(layout.voids) do
-    v.mounts = M.mounts(v)
+    if v.broker then v.worker.mounts = M.mounts(v.worker) else v.mounts = M.mounts(v) end
   end
   require("voidrun.layout").validate(layout)
 end

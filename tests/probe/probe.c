@@ -35,7 +35,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
@@ -1191,6 +1193,44 @@ static int cmd_openfiles(char **a)
 	return 0;
 }
 
+/* The CPU time this process and its reaped children used, in
+ * microseconds: how much of a cpu limit a spinner got. */
+static int cmd_cputime(_unused_ char **a)
+{
+	struct rusage self, kids;
+
+	if (getrusage(RUSAGE_SELF, &self) < 0 || getrusage(RUSAGE_CHILDREN, &kids) < 0) {
+		printf("cputime unavailable\n");
+		return 0;
+	}
+	printf("cputime %lld\n",
+	       (long long)(self.ru_utime.tv_sec + self.ru_stime.tv_sec + kids.ru_utime.tv_sec + kids.ru_stime.tv_sec) *
+			       1000000LL +
+		       (self.ru_utime.tv_usec + self.ru_stime.tv_usec + kids.ru_utime.tv_usec + kids.ru_stime.tv_usec));
+	return 0;
+}
+
+/* Each line of /proc/self/cgroup, as the void's cgroup namespace shows it. */
+static int cmd_cgroup(_unused_ char **a)
+{
+	char buf[4096];
+	ssize_t n = proc_self_usable() ? read_small("/proc/self/cgroup", buf, sizeof(buf)) : -ENOENT;
+
+	if (n < 0) {
+		printf("cgroup unavailable\n");
+		return 0;
+	}
+	for (char *line = buf, *nl; *line; line = nl + 1) {
+		nl = strchrnul(line, '\n');
+		printf("cgroup ");
+		put_text(line, (size_t)(nl - line), false);
+		putchar('\n');
+		if (!*nl)
+			break;
+	}
+	return 0;
+}
+
 static int cmd_write_fd(char **a)
 {
 	int fd = (int)arg_ll(a[0]);
@@ -1236,10 +1276,211 @@ static int cmd_read_fd(char **a)
 	return 0;
 }
 
+/* ---- hardening: what the default seccomp filter, the capability sets
+ * and Landlock must refuse. Each makes the real system call with harmless
+ * arguments, so that an answer of "ok" is an escape, not an accident. */
+
+/* A 32-bit value, decimal or 0x hex (personality's persona). */
+static bool parse_u32(const char *s, unsigned long long *ret)
+{
+	char *end;
+
+	if (!*s || *s == '-')
+		return false;
+	errno = 0;
+	*ret = strtoull(s, &end, 0);
+	return !errno && !*end && *ret <= UINT32_MAX;
+}
+
+static int cmd_init_module(char **args _unused_)
+{
+	/* An empty image: refused before it is looked at. */
+	return syscall(SYS_init_module, "", 0UL, "") < 0 ? neg_errno() : 0;
+}
+
+static int cmd_kexec(char **args _unused_)
+{
+	return syscall(SYS_kexec_load, 0UL, 0UL, NULL, 0UL) < 0 ? neg_errno() : 0;
+}
+
+static int cmd_bpf(char **args _unused_)
+{
+	/* BPF_MAP_CREATE of a one-entry array: what unprivileged BPF allows
+	 * where it is enabled. */
+	uint32_t attr[32] = { 2 /* BPF_MAP_TYPE_ARRAY */, 4, 4, 1 };
+	long fd = syscall(SYS_bpf, 0 /* BPF_MAP_CREATE */, attr, sizeof(attr));
+
+	if (fd < 0)
+		return neg_errno();
+	(void)close((int)fd);
+	return 0;
+}
+
+static int cmd_perf_event(char **args _unused_)
+{
+	/* A software clock counter on ourselves: perf_event_attr with type
+	 * PERF_TYPE_SOFTWARE (1), size 128 (VER7), config 0 (cpu-clock),
+	 * exclude_kernel and exclude_hv set. */
+	uint64_t attr[16] = { 1ULL | 128ULL << 32, 0, 0, 0, 0, 1ULL << 5 | 1ULL << 6 };
+	long fd = syscall(SYS_perf_event_open, attr, 0, -1, -1, 0UL);
+
+	if (fd < 0)
+		return neg_errno();
+	(void)close((int)fd);
+	return 0;
+}
+
+static int cmd_userfaultfd(char **args _unused_)
+{
+	/* UFFD_USER_MODE_ONLY (1): what an unprivileged process may ask for. */
+	long fd = syscall(SYS_userfaultfd, O_CLOEXEC | 1);
+
+	if (fd < 0)
+		return neg_errno();
+	(void)close((int)fd);
+	return 0;
+}
+
+static int cmd_keyctl(char **args _unused_)
+{
+	/* KEYCTL_GET_KEYRING_ID (0) of KEY_SPEC_SESSION_KEYRING (-3). */
+	return syscall(SYS_keyctl, 0, -3, 0) < 0 ? neg_errno() : 0;
+}
+
+static int cmd_io_uring(char **args _unused_)
+{
+	uint32_t params[30] = { 0 };  /* struct io_uring_params, 120 bytes */
+	long fd = syscall(SYS_io_uring_setup, 1, params);
+
+	if (fd < 0)
+		return neg_errno();
+	(void)close((int)fd);
+	return 0;
+}
+
+static int cmd_tiocsti(char **a)
+{
+	char c = '\n';
+
+	return ioctl((int)arg_ll(a[0]), TIOCSTI, &c) < 0 ? neg_errno() : 0;
+}
+
+static int cmd_personality(char **a)
+{
+	unsigned long long v = 0;
+	int old;
+
+	(void)parse_u32(a[0], &v);
+	old = personality((unsigned long)v);
+	if (old < 0)
+		return neg_errno();
+	/* Put the previous persona back, unless this was the query. */
+	if (v != 0xffffffffULL)
+		(void)personality((unsigned long)old);
+	return 0;
+}
+
+/* Fork with raw clone(2) and a namespace flag: the child only exits. */
+static int cmd_clone_ns(char **a)
+{
+	long pid = syscall(SYS_clone, (unsigned long)(SIGCHLD | parse_namespace(a[0])), NULL, NULL, NULL, 0UL);
+
+	if (pid < 0)
+		return neg_errno();
+	if (pid == 0)
+		_exit(0);
+	while (waitpid((pid_t)pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return 0;
+}
+
+static int cmd_clone3(char **args _unused_)
+{
+	uint64_t cl_args[8] = { 0, 0, 0, 0, SIGCHLD };  /* struct clone_args, version 0 */
+	long pid = syscall(SYS_clone3, cl_args, sizeof(cl_args));
+
+	if (pid < 0)
+		return neg_errno();
+	if (pid == 0)
+		_exit(0);
+	while (waitpid((pid_t)pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return 0;
+}
+
+/* Add capability CAP to the permitted and effective sets with capset(2). */
+static int cmd_capset_raise(char **a)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+	long long cap = arg_ll(a[0]);
+
+	if (cap > 63)
+		return -EINVAL;
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return neg_errno();
+	data[cap / 32].permitted |= 1u << (cap % 32);
+	data[cap / 32].effective |= 1u << (cap % 32);
+	return syscall(SYS_capset, &hdr, data) < 0 ? neg_errno() : 0;
+}
+
+/* Bind a TCP socket to 127.0.0.1:PORT; below 1024 that takes
+ * CAP_NET_BIND_SERVICE in the network namespace's user namespace. */
+static int cmd_bind_tcp(char **a)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)arg_ll(a[0])) };
+	int one = 1, fd, r;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return neg_errno();
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	r = bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ? neg_errno() : 0;
+	(void)close(fd);
+	return r;
+}
+
+static int cmd_setns_fd(char **a)
+{
+	return setns((int)arg_ll(a[0]), 0) < 0 ? neg_errno() : 0;
+}
+
+/* Listen on a unix stream socket ("@name": abstract) until the probe
+ * exits: the peer a test's connect-unix in a void must not reach. */
+static int cmd_listen_unix(char **a)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	const char *name = a[0];
+	size_t len = strlen(name);
+	socklen_t salen;
+	int fd;
+
+	if (len >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	if (name[0] == '@') {
+		memcpy(sun.sun_path + 1, name + 1, len - 1);
+		salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+	} else {
+		memcpy(sun.sun_path, name, len);
+		salen = sizeof(sun);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return neg_errno();
+	if (bind(fd, (struct sockaddr *)&sun, salen) < 0 || listen(fd, 16) < 0) {
+		int r = neg_errno();
+		(void)close(fd);
+		return r;
+	}
+	return 0;  /* left open on purpose */
+}
+
 /* Argument kinds, one letter each, checked before anything runs:
  *   p path   t text   i pid (may be negative)   u count or fd (>= 0)
  *   U uid    c exit code   d seconds   s signal   n namespace
- *   a IPv4 literal   P port */
+ *   a IPv4 literal   P port   x 32-bit value (0x hex allowed)
+ *   C capability number (0..63) */
 static const struct command {
 	const char *name;
 	const char *args;
@@ -1272,8 +1513,25 @@ static const struct command {
 	{ "fork-bomb",    "u",  true,  cmd_fork_bomb },
 	{ "alloc",        "u",  false, cmd_alloc },
 	{ "openfiles",    "u",  true,  cmd_openfiles },
+	{ "cputime",      "",   true,  cmd_cputime },
+	{ "cgroup",       "",   true,  cmd_cgroup },
 	{ "write-fd",     "ut", true,  cmd_write_fd },
 	{ "read-fd",      "u",  true,  cmd_read_fd },
+	{ "init-module",  "",   false, cmd_init_module },
+	{ "kexec",        "",   false, cmd_kexec },
+	{ "bpf",          "",   false, cmd_bpf },
+	{ "perf-event",   "",   false, cmd_perf_event },
+	{ "userfaultfd",  "",   false, cmd_userfaultfd },
+	{ "keyctl",       "",   false, cmd_keyctl },
+	{ "io-uring",     "",   false, cmd_io_uring },
+	{ "tiocsti",      "u",  false, cmd_tiocsti },
+	{ "personality",  "x",  false, cmd_personality },
+	{ "clone-ns",     "n",  false, cmd_clone_ns },
+	{ "clone3",       "",   false, cmd_clone3 },
+	{ "capset-raise", "C",  false, cmd_capset_raise },
+	{ "bind-tcp",     "P",  false, cmd_bind_tcp },
+	{ "setns-fd",     "u",  false, cmd_setns_fd },
+	{ "listen-unix",  "p",  false, cmd_listen_unix },
 };
 
 static bool arg_valid(char kind, const char *s)
@@ -1304,6 +1562,12 @@ static bool arg_valid(char kind, const char *s)
 		return inet_pton(AF_INET, s, &in) == 1;
 	case 'P':
 		return parse_ll(s, 0, 65535, &v);
+	case 'x': {
+		unsigned long long x;
+		return parse_u32(s, &x);
+	}
+	case 'C':
+		return parse_ll(s, 0, 63, &v);
 	default:
 		return false;
 	}

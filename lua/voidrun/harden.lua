@@ -1,0 +1,379 @@
+-- SPDX-License-Identifier: MIT
+-- The hardening keys of a void: `seccomp = { ... }`, a system-call policy,
+-- and `caps = { ... }`, the capabilities it keeps. Both are checked when
+-- the profile is loaded, at the profile's line; a seccomp policy is
+-- compiled to BPF then, once per void description, and every plan made
+-- from it copies the program. doc/seccomp.md and doc/profile.md describe
+-- the keys; doc/threat-model.md says what they are for.
+
+local core = require "voidrun.core"
+local profile = require "voidrun.profile"
+
+local M = {}
+
+---------------------------------------------------------------- groups
+
+-- Named groups of system calls (x86_64 names; names a given architecture
+-- lacks are accepted and ignored). doc/seccomp.md lists them; a spec
+-- checks that libseccomp knows every name.
+M.groups = {
+  -- What a glibc program needs to start (static or dynamic) and to exit.
+  ["@base"] = {
+    "access", "arch_prctl", "brk", "close", "execve", "exit", "exit_group", "fstat", "futex",
+    "getrandom", "mmap", "mprotect", "munmap", "newfstatat", "openat", "pread64", "prlimit64",
+    "read", "restart_syscall", "rseq", "rt_sigreturn", "set_robust_list", "set_tid_address",
+  },
+  -- Reading and writing open files, and managing fds.
+  ["@basic-io"] = {
+    "close", "close_range", "dup", "dup2", "dup3", "lseek", "pread64", "preadv", "preadv2",
+    "pwrite64", "pwritev", "pwritev2", "read", "readv", "write", "writev",
+  },
+  -- Paths, files and directories: open, stat, create, rename, remove,
+  -- attributes, permissions, syncing.
+  ["@file-system"] = {
+    "access", "chdir", "chmod", "chown", "copy_file_range", "creat", "faccessat", "faccessat2",
+    "fadvise64", "fallocate", "fchdir", "fchmod", "fchmodat", "fchown", "fchownat", "fcntl",
+    "fdatasync", "fgetxattr", "flistxattr", "flock", "fremovexattr", "fsetxattr", "fstat",
+    "fstatfs", "fsync", "ftruncate", "futimesat", "getcwd", "getdents", "getdents64",
+    "getxattr", "inotify_add_watch", "inotify_init", "inotify_init1", "inotify_rm_watch",
+    "lchown", "lgetxattr", "link", "linkat", "listxattr", "llistxattr", "lremovexattr",
+    "lsetxattr", "lstat", "mkdir", "mkdirat", "mknod", "mknodat", "newfstatat", "open",
+    "openat", "openat2", "readlink", "readlinkat", "removexattr", "rename", "renameat",
+    "renameat2", "rmdir", "sendfile", "setxattr", "stat", "statfs", "statx", "symlink",
+    "symlinkat", "sync", "sync_file_range", "syncfs", "truncate", "umask", "unlink",
+    "unlinkat", "utime", "utimensat", "utimes",
+  },
+  -- Waiting for events on fds.
+  ["@io-event"] = {
+    "epoll_create", "epoll_create1", "epoll_ctl", "epoll_pwait", "epoll_pwait2", "epoll_wait",
+    "eventfd", "eventfd2", "poll", "ppoll", "pselect6", "select",
+  },
+  -- Pipes, System V and POSIX IPC.
+  ["@ipc"] = {
+    "mq_getsetattr", "mq_notify", "mq_open", "mq_timedreceive", "mq_timedsend", "mq_unlink",
+    "msgctl", "msgget", "msgrcv", "msgsnd", "pipe", "pipe2", "semctl", "semget", "semop",
+    "semtimedop", "shmat", "shmctl", "shmdt", "shmget", "splice", "tee", "vmsplice",
+  },
+  -- The address space.
+  ["@memory"] = {
+    "brk", "madvise", "membarrier", "memfd_create", "mincore", "mlock", "mlock2", "mlockall",
+    "mmap", "mprotect", "mremap", "msync", "munlock", "munlockall", "munmap", "pkey_alloc",
+    "pkey_free", "pkey_mprotect",
+  },
+  -- Sockets: creating, connecting, sending, receiving.
+  ["@network"] = {
+    "accept", "accept4", "bind", "connect", "getpeername", "getsockname", "getsockopt",
+    "listen", "recvfrom", "recvmmsg", "recvmsg", "sendmmsg", "sendmsg", "sendto",
+    "setsockopt", "shutdown", "socket", "socketpair",
+  },
+  -- Processes and threads: creating, waiting, ids, limits, scheduling.
+  -- (clone3 always fails with ENOSYS in a void, so that libc uses clone;
+  -- it is here so that a default-deny policy does not kill on the probe.)
+  ["@process"] = {
+    "arch_prctl", "capget", "clone", "clone3", "execve", "execveat", "exit", "exit_group",
+    "fork", "futex", "futex_waitv", "get_robust_list", "getcpu", "getegid", "geteuid",
+    "getgid", "getgroups", "getpgid", "getpgrp", "getpid", "getppid", "getpriority",
+    "getresgid", "getresuid", "getrlimit", "getrusage", "getsid", "gettid", "getuid",
+    "ioprio_get", "ioprio_set", "pidfd_open", "prctl", "prlimit64", "rseq",
+    "sched_get_priority_max", "sched_get_priority_min", "sched_getaffinity",
+    "sched_getattr", "sched_getparam", "sched_getscheduler", "sched_rr_get_interval",
+    "sched_setaffinity", "sched_setattr", "sched_setparam", "sched_setscheduler",
+    "sched_yield", "set_robust_list", "set_tid_address", "setpgid", "setpriority",
+    "setrlimit", "setsid", "sysinfo", "times", "uname", "vfork", "wait4", "waitid",
+  },
+  -- Signals: handlers, masks, sending, waiting.
+  ["@signal"] = {
+    "kill", "pause", "pidfd_send_signal", "restart_syscall", "rt_sigaction", "rt_sigpending",
+    "rt_sigprocmask", "rt_sigqueueinfo", "rt_sigreturn", "rt_sigsuspend", "rt_sigtimedwait",
+    "rt_tgsigqueueinfo", "sigaltstack", "signalfd", "signalfd4", "tgkill", "tkill",
+  },
+  -- Reading clocks, sleeping and timers (not setting clocks: @default).
+  ["@time"] = {
+    "alarm", "clock_getres", "clock_gettime", "clock_nanosleep", "getitimer", "gettimeofday",
+    "nanosleep", "setitimer", "time", "timer_create", "timer_delete", "timer_getoverrun",
+    "timer_gettime", "timer_settime", "timerfd_create", "timerfd_gettime", "timerfd_settime",
+  },
+  -- The plain entries of the default filter (core/harden.c), which every
+  -- void has: denying them in a policy changes their action (to kill, say).
+  ["@default"] = core.seccomp_default_names(),
+}
+
+---------------------------------------------------------------- seccomp
+
+local ACTIONS = { allow = true, errno = true, kill = true, trap = true, log = true }
+local DENY_ACTIONS = { errno = true, kill = true, trap = true, log = true }
+local OPS = { ["=="] = "==", ["~="] = "!=", ["!="] = "!=", ["<"] = "<", ["<="] = "<=",
+              [">"] = ">", [">="] = ">=", ["&"] = "&" }
+local KEYS = { "allow", "default", "deny", "deny_action", "errno" }
+
+-- A checking error: raised as a table, turned into "file:line: msg" by
+-- the field's checker, which knows the profile line.
+local Bad = {}
+local function bad(msg, ...)
+  error(setmetatable({ msg = select("#", ...) > 0 and msg:format(...) or msg }, Bad), 0)
+end
+
+local function is_int(x) return math.type(x) == "integer" end
+
+local function sorted_keys(t)
+  local k = {}
+  for name in pairs(t) do k[#k + 1] = name end
+  table.sort(k)
+  return k
+end
+
+-- The native number of a named call, false when this architecture lacks
+-- it; an unknown name is an error.
+local function resolve(name, where)
+  local nr, _, errno = core.seccomp_resolve(name)
+  if nr then return nr end
+  if errno == 38 --[[ENOSYS]] then return false end
+  bad("%s: unknown system call '%s'", where, name)
+end
+
+-- args = { [n] = { op, value } | { "&", mask, value } }, n = 1..6, the
+-- argument's position. Returns the conditions for core.seccomp_compile.
+local function parse_args(args, where)
+  if type(args) ~= "table" then bad("%s: args must be a table { [n] = { op, value } }", where) end
+  local conds = {}
+  for n, c in pairs(args) do
+    if not is_int(n) or n < 1 or n > 6 then
+      bad("%s: args key %s must be an argument position 1 to 6", where, tostring(n))
+    end
+    if type(c) ~= "table" then bad("%s: args[%d] must be a table { op, value }", where, n) end
+    local op = OPS[c[1]]
+    if not op then
+      bad("%s: args[%d]: unknown comparison %s (==, ~=, <, <=, >, >=, &)", where, n, tostring(c[1]))
+    end
+    local cond = { arg = n - 1, op = op }
+    local want = op == "&" and 3 or 2
+    for k in pairs(c) do
+      if not is_int(k) or k < 1 or k > want then
+        bad("%s: args[%d] must be { \"%s\", %s }", where, n, c[1], op == "&" and "mask, value" or "value")
+      end
+    end
+    for k = 2, want do
+      if not is_int(c[k]) then
+        bad("%s: args[%d]: %s must be an integer, got %s", where, n, k == 2 and op == "&" and "the mask" or "the value",
+          math.type(c[k]) or type(c[k]))
+      end
+    end
+    if op == "&" then cond.mask, cond.value = c[2], c[3] else cond.value = c[2] end
+    conds[#conds + 1] = cond
+  end
+  table.sort(conds, function(a, b) return a.arg < b.arg end)
+  if #conds == 0 then bad("%s: args is empty: leave it out to match every call", where) end
+  return conds
+end
+
+-- One list (allow or deny): returns { [nr] = { plain = "name"|"@group",
+-- conds = { {conds...}, ... } } } and the names by number.
+local function parse_list(list, key, acc, names)
+  if type(list) ~= "table" then bad("seccomp.%s must be a list of system calls and @groups", key) end
+  local n = 0
+  for k in pairs(list) do
+    if not is_int(k) or k < 1 then bad("seccomp.%s must be a plain list (found key %s)", key, tostring(k)) end
+    if k > n then n = k end
+  end
+  for i = 1, n do
+    local e = list[i]
+    local where = ("seccomp.%s[%d]"):format(key, i)
+    if type(e) == "string" and e:sub(1, 1) == "@" then
+      local g = M.groups[e]
+      if not g then bad("%s: unknown group '%s' (groups: %s)", where, e, table.concat(sorted_keys(M.groups), ", ")) end
+      for _, name in ipairs(g) do
+        local nr = resolve(name, where)
+        if nr then
+          names[nr] = name
+          acc[nr] = acc[nr] or { conds = {} }
+          acc[nr].group = acc[nr].group or e
+        end
+      end
+    elseif type(e) == "string" then
+      local nr = resolve(e, where)
+      if nr then
+        names[nr] = e
+        acc[nr] = acc[nr] or { conds = {} }
+        acc[nr].name = true
+      end
+    elseif type(e) == "table" then
+      local name = e[1]
+      if type(name) ~= "string" or name:sub(1, 1) == "@" then
+        bad("%s must be { \"name\", args = {...} } (a system call, not a group)", where)
+      end
+      for k in pairs(e) do
+        if k ~= 1 and k ~= "args" then bad("%s: unknown key %s (a rule is { \"name\", args = {...} })", where, tostring(k)) end
+      end
+      local nr = resolve(name, where .. " " .. name)
+      local conds = e.args ~= nil and parse_args(e.args, where .. " " .. name) or nil
+      if nr then
+        names[nr] = name
+        acc[nr] = acc[nr] or { conds = {} }
+        if conds then
+          table.insert(acc[nr].conds, conds)
+        else
+          acc[nr].name = true
+        end
+      end
+    else
+      bad("%s must be a system call name, an @group or { \"name\", args = {...} }, got %s", where, type(e))
+    end
+  end
+end
+
+local function errno_value(e)
+  if is_int(e) then
+    if e < 1 or e > 4095 then bad("seccomp.errno %d is out of range (1 to 4095)", e) end
+    return e
+  end
+  if type(e) == "string" then
+    local n = core.errno_from_name(e)
+    if not n then bad("seccomp.errno: unknown errno name '%s'", e) end
+    return n
+  end
+  bad("seccomp.errno must be an errno name such as \"EPERM\" or a number, got %s", type(e))
+end
+
+-- Check a policy and compile it. Precedence, per system call:
+--   a call named in a list beats the same call reached through a group;
+--   between groups, deny beats allow; allowed and denied by name is an
+--   error; a deny with args carves an exception out of an allow; args on
+--   an allow of a call that is denied outright could never apply: error.
+local function parse_seccomp(v)
+  if type(v) ~= "table" then
+    bad("seccomp must be a table { default =, errno =, allow =, deny =, deny_action = }, got %s", type(v))
+  end
+  for k in pairs(v) do
+    if type(k) ~= "string" or not ({ allow = 1, default = 1, deny = 1, deny_action = 1, errno = 1 })[k] then
+      bad("unknown key '%s' in seccomp (keys: %s)", tostring(k), table.concat(KEYS, ", "))
+    end
+  end
+  local def = v.default == nil and "allow" or v.default
+  if not ACTIONS[def] then
+    bad("seccomp.default must be one of allow, errno, kill, trap, log; got %s", tostring(def))
+  end
+  local deny_action = v.deny_action == nil and "errno" or v.deny_action
+  if not DENY_ACTIONS[deny_action] then
+    bad("seccomp.deny_action must be one of errno, kill, trap, log; got %s", tostring(deny_action))
+  end
+  local err = errno_value(v.errno == nil and "EPERM" or v.errno)
+  local allow, deny, names = {}, {}, {}
+  if v.allow ~= nil then parse_list(v.allow, "allow", allow, names) end
+  if v.deny ~= nil then parse_list(v.deny, "deny", deny, names) end
+
+  local rules = {}
+  local nrs = {}
+  for nr in pairs(names) do nrs[#nrs + 1] = nr end
+  table.sort(nrs)
+  for _, nr in ipairs(nrs) do
+    local a, d, name = allow[nr], deny[nr], names[nr]
+    -- The outright decision, if any.
+    local plain
+    if a and a.name and d and d.name then
+      bad("'%s' is both allowed and denied", name)
+    elseif a and a.name then
+      plain = "allow"
+    elseif d and d.name then
+      plain = "deny"
+    elseif d and d.group then
+      plain = "deny"
+    elseif a and a.group then
+      plain = "allow"
+    end
+    if plain == "deny" and a and #a.conds > 0 then
+      bad("the allow of '%s' with args can never apply: it is denied outright (%s)", name,
+        d.name and "by name" or "by " .. d.group)
+    end
+    if plain == "deny" and name == "execve" then
+      bad("execve cannot be denied: the entry is started by it, after the filter is in place")
+    end
+    if plain then rules[#rules + 1] = { nr = nr, deny = plain == "deny" } end
+    for _, conds in ipairs(a and a.conds or {}) do rules[#rules + 1] = { nr = nr, deny = false, args = conds } end
+    for _, conds in ipairs(d and d.conds or {}) do rules[#rules + 1] = { nr = nr, deny = true, args = conds } end
+  end
+  local ok, filter = pcall(core.seccomp_compile, { default = def, deny_action = deny_action, errno = err, rules = rules })
+  if not ok then bad("%s", tostring(filter):gsub("^[^:]*:%d+: ", "")) end
+  return { default = def, deny_action = deny_action, errno = err, filter = filter, rules = #rules }
+end
+
+---------------------------------------------------------------- caps
+
+-- A void never exceeds its launcher. Run as root, the launcher's permitted
+-- set is what it has to give. An unprivileged launcher has no capability
+-- in the initial namespace, yet every one in a user namespace of its own,
+-- which is where the void's live (they act on the void's own namespaces:
+-- its network, its mounts); for it the bounding set says what it was
+-- allowed to have, and was withheld if reduced (setpriv, systemd's
+-- CapabilityBoundingSet=).
+local function parse_caps(v)
+  if type(v) ~= "table" then bad("caps must be a list of capability names, got %s", type(v)) end
+  local n = 0
+  for k in pairs(v) do
+    if not is_int(k) or k < 1 then bad("caps must be a plain list (found key %s)", tostring(k)) end
+    if k > n then n = k end
+  end
+  local prm, bnd = core.launcher_caps()
+  local euid = core.getuid()
+  local have = euid == 0 and prm or bnd
+  local mask, list = 0, {}
+  for i = 1, n do
+    local name = v[i]
+    if type(name) ~= "string" then bad("caps[%d] must be a capability name, got %s", i, type(name)) end
+    local c = core.cap_from_name(name)
+    if not c then bad("caps[%d]: unknown capability '%s'", i, name) end
+    local canon = core.cap_to_name(c)
+    if have and (have >> c) & 1 == 0 then
+      bad("caps: the launcher lacks %s (%s), and a void never exceeds its launcher", canon,
+        euid == 0 and "not in its permitted set" or "not in its bounding set")
+    end
+    if mask & (1 << c) == 0 then list[#list + 1] = canon end
+    mask = mask | (1 << c)
+  end
+  table.sort(list)
+  return { mask = mask, names = list }
+end
+
+---------------------------------------------------------------- fields
+
+-- Checker wrapper: a Bad error becomes "file:line: msg" at the profile's
+-- line (`level` counts from the checker, as profile.fields' do).
+local function checker(parse)
+  return function(v, level)
+    local ok, r = pcall(parse, v)
+    if not ok then
+      if getmetatable(r) == Bad then profile.fail(level + 1, "%s", r.msg) end
+      error(r, 0)
+    end
+    return r
+  end
+end
+
+M.check_seccomp = checker(parse_seccomp)
+M.check_caps = checker(parse_caps)
+
+-- The one-line note, printed once per process, for a kernel whose
+-- Landlock cannot scope signals and abstract sockets (ABI < 6) or that
+-- lacks Landlock: voids still build, with one wall less.
+local noted = false
+local function note_landlock()
+  if noted then return end
+  noted = true
+  local abi = core.landlock_abi()
+  if not abi then
+    io.stderr:write("voidrun: note: this kernel has no Landlock; voids run without its second wall\n")
+  elseif abi < 6 then
+    io.stderr:write(("voidrun: note: Landlock ABI %d < 6: signals and abstract unix sockets are not " ..
+      "scoped to each void\n"):format(abi))
+  end
+end
+
+profile.add_field("seccomp", M.check_seccomp, function(v, t)
+  note_landlock()
+  if v.seccomp then t.seccomp = v.seccomp.filter end
+end)
+
+profile.add_field("caps", M.check_caps, function(v, t)
+  if v.caps then t.caps = v.caps.mask end
+end)
+
+return M
