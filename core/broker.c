@@ -537,7 +537,15 @@ int vr_broker_serve(struct vr_broker *const *brokers, size_t nb, struct pollfd *
 				}
 			}
 		}
-		if (ready)
+		/* A broker whose source ended lets its prepared voids go; one that
+		 * has nothing left to do is the caller's to notice: return. */
+		bool finished = false;
+		for (size_t k = 0; k < nb; k++) {
+			if (brokers[k]->stopped && brokers[k]->n_ready)
+				drop_ready(brokers[k]);
+			finished |= !vr_broker_active(brokers[k]);
+		}
+		if (ready || finished)
 			return ready;
 		if (end >= 0 && now >= end)
 			return 0;

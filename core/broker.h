@@ -59,8 +59,9 @@ int vr_broker_new(const struct vr_broker_opts *opts, struct vr_broker **ret);
  * is the caller's. Accepts NULL. */
 void vr_broker_free(struct vr_broker *b);
 
-/* Run the brokers until one of the watch fds is ready or timeout_ms passes
- * (-1: no timeout). Accepting, spawning, reaping, idle and time limits are
+/* Run the brokers until one of the watch fds is ready, a broker has
+ * nothing left to do (vr_broker_active), or timeout_ms passes (-1: no
+ * timeout). Accepting, spawning, reaping, idle and time limits are
  * all handled here. Returns the number of watch fds ready (their revents
  * set), 0 at the timeout, or -errno. */
 int vr_broker_serve(struct vr_broker *const *brokers, size_t n, struct pollfd *watch, size_t n_watch,

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <poll.h>
@@ -400,6 +402,53 @@ static int l_tcp_listen(lua_State *L)
 	lua_pushinteger(L, fd);
 	lua_pushinteger(L, r);
 	return 2;
+}
+
+/* tcp_connect(host, port) -> fd: a blocking, close-on-exec TCP
+ * connection (for clients in harnesses and tests). */
+static int l_tcp_connect(lua_State *L)
+{
+	const char *host = luaL_checkstring(L, 1);
+	lua_Integer port = luaL_checkinteger(L, 2);
+	struct sockaddr_storage ss;
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len;
+	int fd;
+
+	luaL_argcheck(L, port > 0 && port <= 65535, 2, "not a port");
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((uint16_t)port);
+		len = sizeof(*in4);
+	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		len = sizeof(*in6);
+	} else {
+		return luaL_argerror(L, 1, "not an IPv4 or IPv6 address");
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return push_fail(L, -errno, "socket");
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
+		int e = errno;
+		(void)close(fd);
+		return push_fail(L, -e, host);
+	}
+	lua_pushinteger(L, fd);
+	return 1;
+}
+
+/* shutdown(fd, "r"|"w"|"rw") */
+static int l_shutdown(lua_State *L)
+{
+	static const char *const hows[] = { "r", "w", "rw", NULL };
+	static const int vals[] = { SHUT_RD, SHUT_WR, SHUT_RDWR };
+
+	return push_result(L, shutdown(check_fd(L, 1), vals[luaL_checkoption(L, 2, "w", hows)]) < 0 ? -errno : 0,
+			   "shutdown");
 }
 
 /* unix_listen(path [, backlog]) -> fd */
@@ -1079,6 +1128,8 @@ static const luaL_Reg funcs[] = {
 	{ "close", l_close },
 	{ "tcp_listen", l_tcp_listen },
 	{ "unix_listen", l_unix_listen },
+	{ "tcp_connect", l_tcp_connect },
+	{ "shutdown", l_shutdown },
 	{ "read", l_read },
 	{ "write", l_write },
 	{ "open", l_open },

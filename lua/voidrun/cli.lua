@@ -102,7 +102,7 @@ local function describe(layout)
     for _, v in ipairs(layout.order) do names[#names + 1] = v.name end
     p("start order %s", table.concat(names, ", "))
   end
-  local function void(v, label)
+  local function void(v, label, conn)
     p("%s %s%s", label, v.name, v.main and " (main)" or "")
     if v.exec then
       local argv = {}
@@ -128,6 +128,10 @@ local function describe(layout)
       fds[#fds + 1] = { n = n, what = e.what }
       has[n] = true
     end
+    for _, n in ipairs(conn and conn.fds or {}) do
+      fds[#fds + 1] = { n = n, what = conn.what }
+      has[n] = true
+    end
     for n, what in pairs { [0] = "/dev/null", "voidrun's stdout", "voidrun's stderr" } do
       if not has[n] then fds[#fds + 1] = { n = n, what = what } end
     end
@@ -149,7 +153,9 @@ local function describe(layout)
       if v.idle_timeout then p("  idle_timeout %g s", v.idle_timeout) end
       if v.timeout then p("  timeout   %g s", v.timeout) end
       p("  conn      at fd %s", table.concat(v.conn, ", "))
-      void(v.worker, "worker")
+      local what = ({ connection = "the connection", message = "the message (a pipe)",
+                      fds = "a received fd" })[v.each]
+      void(v.worker, "worker", { fds = v.conn, what = what })
     else
       void(v, "void")
     end

@@ -284,6 +284,16 @@ function Run:start(v)
   return true
 end
 
+-- With --stats: what a broker did, when it ends.
+function Run:broker_stats(v, st)
+  if not self.opts.stats or st.stats_said then return end
+  st.stats_said = true
+  local s = st.broker:stats()
+  say("%s: %d accepted, %d workers started (%d prepared ahead), peak %d at once, %d failed, %d crashed, " ..
+    "%d idle closed, %d timed out", v.name, s.accepted, s.started, s.prepared, s.peak, s.failed, s.crashed,
+    s.idle, s.timed_out)
+end
+
 function Run:stop_all(sig)
   if self.stopping then return end
   self.stopping = true
@@ -392,6 +402,7 @@ function Run:loop(sigfd)
         st.running, st.deadline = false, nil
         local s = st.broker:stats()
         if s.last_error and s.started == 0 then say("%s: %s", v.name, s.last_error) end
+        self:broker_stats(v, st)
         self:record(v, { status = 0 })
       end
     end
@@ -474,8 +485,11 @@ function M.run(layout, opts)
     -- a unix listener's socket file is voidrun's to remove
     if e.chan.kind == "listener" and e.chan.spec.kind == "unix" then os.remove(e.chan.spec.path) end
   end
-  for _, st in pairs(self.voids) do
-    if st.broker then st.broker:free() end
+  for v, st in pairs(self.voids) do
+    if st.broker then
+      self:broker_stats(v, st)
+      st.broker:free()
+    end
     if st.plan then st.plan:free() end
   end
   core.close(sigfd)

@@ -518,7 +518,7 @@ function M.api(layout)
           fail(1, "broker '%s': %s must be seconds, got %s", name, k, tostring(spec[k]))
         end
       end
-      local conn = spec.conn or (each == "fds" and { 0, 1, 2 } or { 0, 1 })
+      local conn = spec.conn or ({ connection = { 0, 1 }, message = { 0 }, fds = { 0, 1, 2 } })[each]
       if math.type(conn) == "integer" then conn = { conn } end
       if type(conn) ~= "table" or #conn == 0 or #conn > 8 then
         fail(1, "broker '%s': conn must be an fd number or a list of up to 8", name)

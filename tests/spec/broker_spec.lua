@@ -1,0 +1,295 @@
+-- SPDX-License-Identifier: MIT
+-- Brokers: a fresh void per connection, message or batch of fds, with real
+-- socket clients, through the real binary.
+
+local H = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "helper.lua")
+local core = H.core
+
+local function profile(body)
+  return H.profile("local vr = require \"voidrun\"\n" .. body)
+end
+
+-- A port that was free a moment ago.
+local function free_port()
+  local fd, port = assert(core.tcp_listen("127.0.0.1", 0))
+  core.close(fd)
+  return port
+end
+
+-- Start the binary in the background (stderr to a file); returns a handle
+-- with pid, stop(sig) -> exit code, stderr().
+local function start(args)
+  local errfile = os.tmpname()
+  local pid = core.clone3({})
+  if pid == 0 then
+    local fd = core.open(errfile, "w")
+    core.dup2(fd, 2)
+    local argv = { H.bin }
+    for _, a in ipairs(args) do argv[#argv + 1] = a end
+    core.execv(H.bin, argv)
+    core._exit(127)
+  end
+  local h = { pid = pid }
+  function h.stop(sig)
+    core.kill(pid, sig or 15)
+    local _, code = core.waitpid(pid)
+    return code
+  end
+  function h.stderr()
+    local f = io.open(errfile)
+    local s = f and f:read("a") or ""
+    if f then f:close() end
+    os.remove(errfile)
+    return s
+  end
+  return h
+end
+
+-- Connect, retrying while the server is still starting (bounded).
+local function connect(port)
+  for _ = 1, 500 do
+    local fd = core.tcp_connect("127.0.0.1", port)
+    if fd then return fd end
+    H.sh("sleep 0.01")
+  end
+  error("nothing listens on port " .. port)
+end
+
+-- One echo exchange: send, half-close, read to end of file.
+local function exchange(port, data)
+  local fd = connect(port)
+  core.write(fd, data)
+  core.shutdown(fd, "w")
+  local parts = {}
+  while true do
+    local s = core.read(fd, 65536)
+    if not s or s == "" then break end
+    parts[#parts + 1] = s
+  end
+  core.close(fd)
+  return table.concat(parts)
+end
+
+local function voidrun_fds()
+  local t = {}
+  for name in H.sh("ls /proc/self/fd"):gmatch("%d+") do t[#t + 1] = name end
+  return #t
+end
+
+after_each(H.cleanup)
+
+describe("profiles/echo.lua", function()
+  local port, server, before
+
+  before_each(function()
+    before = H.snapshot()
+    port = free_port()
+    server = start({ "--stats", "--set", "port=" .. port, H.root .. "/profiles/echo.lua" })
+  end)
+
+  after_each(function()
+    if server then server.stop() end
+  end)
+
+  it("echoes through a fresh void per connection, the socket handed over", function()
+    assert.are.equal("hello\n", exchange(port, "hello\n"))
+    assert.are.equal("again", exchange(port, "again"))
+    local big = ("0123456789abcdef"):rep(2048)  -- 32 KiB, sent before any of it is read
+    assert.are.equal(big, exchange(port, big))
+    -- a broker stopped by a signal ends cleanly: status 0
+    assert.are.equal(0, server.stop())
+    server = nil
+    H.assert_clean(before)
+  end)
+
+  it("serves 1000 sequential connections and leaves nothing behind", function()
+    for i = 1, 1000 do
+      local got = exchange(port, "n" .. i)
+      if got ~= "n" .. i then assert.are.equal("n" .. i, got) end
+    end
+    -- a broker stopped by a signal ends cleanly: status 0
+    assert.are.equal(0, server.stop())
+    local err = server.stderr()
+    server = nil
+    assert.is_truthy(err:match("echo: 1000 accepted, 1000 workers started"), err)
+    assert.is_truthy(err:match("0 failed, 0 crashed"), err)
+    H.assert_clean(before)
+  end)
+
+  it("serves 200 concurrent connections and leaves nothing behind", function()
+    -- 8 client processes, 25 connections each, all at once
+    local pids = {}
+    connect(port)  -- wait until it listens
+    for k = 1, 8 do
+      local pid = core.clone3({})
+      if pid == 0 then
+        local ok = true
+        for i = 1, 25 do
+          local msg = ("c%d-%d"):format(k, i)
+          ok = ok and exchange(port, msg) == msg
+        end
+        core._exit(ok and 0 or 1)
+      end
+      pids[#pids + 1] = pid
+    end
+    for _, pid in ipairs(pids) do assert.are.same({ "exited", 0 }, { core.waitpid(pid) }) end
+    -- a broker stopped by a signal ends cleanly: status 0
+    assert.are.equal(0, server.stop())
+    local err = server.stderr()
+    server = nil
+    assert.is_truthy(err:match("echo: 201 accepted, 201 workers started"), err)
+    H.assert_clean(before)
+  end)
+end)
+
+describe("a broker", function()
+  local function echo_profile(port, more, worker)
+    return profile(([[
+vr.broker "b" {
+  on = vr.tcp_listen { port = %d },
+  worker = %s,
+  %s
+}
+]]):format(port, worker or '{ exec = { "/bin/cat" }, fs = { vr.exe "/bin/cat" } }', more or ""))
+  end
+
+  it("survives workers that crash", function()
+    local port = free_port()
+    local s = H.snapshot()
+    local server = start({ "--stats", echo_profile(port, "",
+      '{ exec = { "/bin/sh", "-c", "read line; echo got $line; kill -9 $$" }, fs = { vr.exe "/bin/sh" } }') })
+    for i = 1, 5 do assert.are.equal("got " .. i .. "\n", exchange(port, i .. "\n")) end
+    -- a broker stopped by a signal ends cleanly: status 0
+    assert.are.equal(0, server.stop())
+    local err = server.stderr()
+    assert.is_truthy(err:match("5 crashed"), err)
+    H.assert_clean(s)
+  end)
+
+  it("never runs more than max_workers at once; the rest wait in the backlog", function()
+    local port = free_port()
+    local server = start({ "--stats", echo_profile(port, "max_workers = 2, prepared = 0",
+      '{ exec = { "/bin/sh", "-c", "sleep 0.2; cat" }, fs = { vr.exe "/bin/sh", vr.exe "/bin/sleep", vr.exe "/bin/cat" } }') })
+    connect(port)
+    local pids = {}
+    for k = 1, 6 do
+      local pid = core.clone3({})
+      if pid == 0 then core._exit(exchange(port, "slow" .. k) == "slow" .. k and 0 or 1) end
+      pids[#pids + 1] = pid
+    end
+    for _, pid in ipairs(pids) do assert.are.same({ "exited", 0 }, { core.waitpid(pid) }) end
+    server.stop()
+    local err = server.stderr()
+    assert.is_truthy(err:match("peak 2 at once"), err)
+    assert.is_truthy(err:match("7 accepted"), err)
+  end)
+
+  it("closes a connection that sends nothing within idle_timeout, starting no worker", function()
+    local port = free_port()
+    local server = start({ "--stats", echo_profile(port, "idle_timeout = 0.2") })
+    local fd = connect(port)
+    -- the broker closes it: we read end of file without having sent
+    assert.are.equal("", core.read(fd, 10))
+    core.close(fd)
+    assert.are.equal("late\n", exchange(port, "late\n"))
+    server.stop()
+    local err = server.stderr()
+    assert.is_truthy(err:match("1 idle closed"), err)
+    assert.is_truthy(err:match("1 workers started"), err)
+  end)
+
+  it("kills a worker that runs past its timeout", function()
+    local port = free_port()
+    local server = start({ "--stats", echo_profile(port, "timeout = 0.2",
+      '{ exec = { "/bin/sleep", "1000" }, fs = { vr.exe "/bin/sleep" } }') })
+    local fd = connect(port)
+    assert.are.equal("", core.read(fd, 10))  -- the worker was killed: end of file
+    core.close(fd)
+    server.stop()
+    assert.is_truthy(server.stderr():match("1 timed out"))
+  end)
+
+  it("starts one worker per message from a channel, the message on its stdin", function()
+    local r = H.voidrun({ profile([[
+local p = vr.pipe()
+vr.void "producer" { exec = { "/usr/bin/seq", "-f", "msg %g", 1, 5 }, fs = { vr.exe "/usr/bin/seq" }, stdout = p.tx }
+vr.broker "consumer" {
+  on = p.rx, each = "message",
+  worker = { exec = { "/bin/sh", "-c", "read m; echo \"worker got: $m\"" }, fs = { vr.exe "/bin/sh" }, stdout = vr.stdout },
+}
+]]) })
+    assert.are.equal(0, r.code, r.stderr)
+    local lines = H.lines(r.stdout)
+    table.sort(lines)
+    assert.are.same({ "worker got: msg 1", "worker got: msg 2", "worker got: msg 3", "worker got: msg 4",
+                      "worker got: msg 5" }, lines)
+  end)
+
+  it("starts one worker per batch of fds received on a socket", function()
+    local dir = H.tmpdir()
+    for i = 1, 3 do
+      local f = io.open(dir .. "/f" .. i, "w")
+      f:write("file " .. i .. "\n")
+      f:close()
+    end
+    local r = H.voidrun({ profile(([[
+local s = vr.socketpair { type = "seqpacket" }
+local files = { vr.file(%q), vr.file(%q), vr.file(%q) }
+vr.void "sender" { ends = { s[1], files[1], files[2], files[3] }, run = function()
+  for _, f in ipairs(files) do s[1]:send_fd(f) end
+end }
+vr.broker "readers" {
+  on = s[2], each = "fds", conn = 0,
+  worker = { exec = { "/bin/cat" }, fs = { vr.exe "/bin/cat" }, stdout = vr.stdout },
+}
+]]):format(dir .. "/f1", dir .. "/f2", dir .. "/f3")) })
+    H.rmtree(dir)
+    assert.are.equal(0, r.code, r.stderr)
+    local lines = H.lines(r.stdout)
+    table.sort(lines)
+    assert.are.same({ "file 1", "file 2", "file 3" }, lines)
+  end)
+
+  it("on a unix socket, removed when voidrun ends", function()
+    local dir = H.tmpdir()
+    local path = dir .. "/echo.sock"
+    local server = start({ profile(([[
+vr.broker "u" { on = vr.unix_listen { path = %q }, worker = { exec = { "/bin/cat" }, fs = { vr.exe "/bin/cat" } } }
+]]):format(path)) })
+    local p
+    for _ = 1, 500 do
+      p = H.vr.probe.parse(H.sh(H.shq(H.probe) .. " connect-unix " .. H.shq(path)).stdout)
+      if p.outcome("connect-unix") == "ok" then break end
+      H.sh("sleep 0.01")
+    end
+    assert.are.equal("ok", p.outcome("connect-unix"))
+    server.stop()
+    assert.is_nil(io.open(path))
+    H.rmtree(dir)
+  end)
+
+  it("bad broker tables are refused at the profile line", function()
+    local cases = {
+      { 'vr.broker "b" { on = "127.0.0.1:80", worker = {} }', "on must be a listener or a channel end" },
+      { 'vr.broker "b" { on = vr.tcp_listen { port = 1 }, worker = { exec = { "/bin/true" }, fs = { vr.exe "/bin/true" } }, max_workers = 0 }',
+        "max_workers must be from 1 to 65536" },
+      { 'vr.broker "b" { on = vr.tcp_listen { port = 1 } }', "has no worker" },
+      { 'vr.broker "b" { on = vr.tcp_listen { port = 1 }, wroker = {} }', "unknown field 'wroker' in broker 'b'" },
+      { 'local p = vr.pipe()\nvr.broker "b" { on = p.rx, each = "connection", worker = {} }', "needs a listener" },
+    }
+    for _, c in ipairs(cases) do
+      local r = H.voidrun({ profile(c[1]) })
+      assert.are.equal(125, r.code, c[1])
+      assert.is_truthy(r.stderr:match(c[2]), r.stderr)
+    end
+  end)
+
+  it("a port already in use is one clear line, exit 125", function()
+    local fd, port = assert(core.tcp_listen("127.0.0.1", 0))
+    local r = H.voidrun({ echo_profile(port) })
+    core.close(fd)
+    assert.are.equal(125, r.code)
+    assert.are.equal(1, #H.lines(r.stderr))
+    assert.is_truthy(r.stderr:match("cannot listen: .*Address already in use"), r.stderr)
+  end)
+end)
