@@ -390,8 +390,13 @@ static void serve_fds(struct vr_broker *b)
 		}
 		if (r < 0 || n == 0)
 			continue;  /* a message without fds, or too many: dropped */
+		/* Fewer fds than places: the last one fills the rest (one
+		 * socket as both stdin and stdout). */
+		int placed[VR_BROKER_MAX_FDS];
+		for (size_t i = 0; i < b->o.n_conn_fds; i++)
+			placed[i] = fds[i < n ? i : n - 1];
 		b->st.accepted++;
-		start_worker(b, fds, n);
+		start_worker(b, placed, b->o.n_conn_fds);
 		for (size_t i = 0; i < n; i++)
 			(void)close(fds[i]);
 	}

@@ -13,6 +13,11 @@ packages=(
   lua-busted                            # Lua specs
   bubblewrap                            # the benchmark's peer
   passwd util-linux                     # useradd and runuser, for the unprivileged test run
+  libssl-dev openssl curl               # profiles/tls.lua's handler; its test CA and client
+  ucspi-tcp                             # tcpserver, the connection benchmark's baseline
+  qemu-system-x86 linux-image-amd64     # the pure cgroup v2 run of the limit specs (tests/vm/run.sh):
+  busybox-static cpio                   #   Debian's kernel under qemu, its initramfs
+                                        #   (busybox is also tls.lua's HTTP server)
 )
 
 missing=()

@@ -293,3 +293,49 @@ vr.broker "u" { on = vr.unix_listen { path = %q }, worker = { exec = { "/bin/cat
     assert.is_truthy(r.stderr:match("cannot listen: .*Address already in use"), r.stderr)
   end)
 end)
+
+describe("profiles/tls.lua", function()
+  local dir
+
+  before_each(function()
+    dir = H.tmpdir()
+    -- a test CA and a certificate for localhost and 127.0.0.1, made now
+    local r = H.sh(([[cd %s && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 -subj "/CN=voidrun test CA" &&
+      openssl req -newkey rsa:2048 -nodes -keyout key.pem -out srv.csr -subj "/CN=localhost" &&
+      printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > ext.cnf &&
+      openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out cert.pem -days 1 -extfile ext.cnf &&
+      mkdir www && echo '<h1>hello from a void</h1>' > www/index.html && chmod -R a+rX www ca.pem && chmod 600 key.pem]]):format(dir))
+    assert.are.equal(0, r.code, r.stderr)
+  end)
+
+  after_each(function() H.rmtree(dir) end)
+
+  it("serves HTTPS to curl through a TLS void and an HTTP void per connection", function()
+    if not io.open((H.vr.probe.path():gsub("voidrun%-probe$", "voidrun-tls"))) then
+      return pending("voidrun-tls was not built (libssl-dev missing)")
+    end
+    local s = H.snapshot()
+    local port = free_port()
+    local server = start({ "--stats", "--set", "port=" .. port, "--set", "cert=" .. dir .. "/cert.pem",
+      "--set", "key=" .. dir .. "/key.pem", "--set", "root=" .. dir .. "/www", H.root .. "/profiles/tls.lua" })
+    connect(port)
+    for _, host in ipairs { "localhost", "127.0.0.1" } do
+      local r = H.sh(("curl -sS --max-time 10 --cacert %s/ca.pem https://%s:%d/index.html"):format(dir, host, port))
+      assert.are.equal("<h1>hello from a void</h1>\n", r.stdout, r.stderr)
+    end
+    -- a file outside the web root is not there for the HTTP void
+    local r = H.sh(("curl -s -o /dev/null -w '%%{http_code}' --cacert %s/ca.pem https://localhost:%d/../key.pem"):format(dir, port))
+    assert.are_not.equal("200", r.stdout)
+    server.stop()
+    local err = server.stderr()
+    assert.is_truthy(err:match("tls: %d+ accepted"), err)
+    assert.is_truthy(err:match("http: 3 accepted, 3 workers started"), err)
+    H.assert_clean(s)
+  end)
+
+  it("refuses to start without its certificate, key and web root", function()
+    local r = H.voidrun({ H.root .. "/profiles/tls.lua" })
+    assert.are.equal(125, r.code)
+    assert.is_truthy(r.stderr:match("set cert, key and root"))
+  end)
+end)

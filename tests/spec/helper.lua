@@ -41,7 +41,7 @@ end
 -- (code is 128+N when the shell reports death by signal N).
 function H.sh(cmd)
   local err = os.tmpname()
-  local p = assert(io.popen(cmd .. " 2>" .. shq(err), "r"))
+  local p = assert(io.popen("(" .. cmd .. ") 2>" .. shq(err), "r"))
   local out = p:read("a")
   local _, how, code = p:close()
   local stderr = slurp(err)
