@@ -119,14 +119,15 @@ local function describe(layout)
     p("  env       %s", #env > 0 and table.concat(env, " ") or "(empty)")
     p("  namespaces user mount pid net ipc uts cgroup (all new)")
     if v.limits then p("  limits    %s", require("voidrun.limits").describe(v.limits)) end
+    for _, line in ipairs(require("voidrun.harden").describe(v)) do p("  %s", line) end
     if #v.after > 0 then p("  after     %s", table.concat(v.after, ", ")) end
     if v.on_exit ~= "ignore" then
       p("  on_exit   %s%s", v.on_exit, v.on_exit == "restart" and (" (at most " .. v.restarts .. " times)") or "")
     end
     local fds, has = {}, {}
-    for e, n in pairs(v.placed) do
-      fds[#fds + 1] = { n = n, what = e.what }
-      has[n] = true
+    for _, pl in ipairs(v.places or {}) do
+      fds[#fds + 1] = { n = pl.n, what = pl.e.what }
+      has[pl.n] = true
     end
     for _, n in ipairs(conn and conn.fds or {}) do
       fds[#fds + 1] = { n = n, what = conn.what }

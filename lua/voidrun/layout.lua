@@ -26,14 +26,23 @@ end
 -- Every end a void is given, with the fd number it gets there. Explicit
 -- numbers first (stdin 0, stdout 1, stderr 2, fds[n]); ends named only in
 -- `ends` or `exec` get the lowest free numbers from 3, in that order.
+-- Returns at (end -> its first fd number), order (the ends, each once) and
+-- places ({ e = end, n = number } for every placement: an end may be placed
+-- at several numbers, as stdout and stderr both, say).
 function M.placements(v)
-  local at, taken, order = {}, {}, {}
+  local at, taken, order, places = {}, {}, {}, {}
   local function place(e, n)
     if at[e] == nil then
       at[e] = n
       order[#order + 1] = e
     end
-    if n then taken[n] = e end
+    if n and taken[n] ~= e then
+      if taken[n] then
+        fail_at(v.pos, "void '%s': fd %d is given twice (%s, and %s)", v.name, n, taken[n].what, e.what)
+      end
+      taken[n] = e
+      places[#places + 1] = { e = e, n = n }
+    end
   end
   if v.stdin then place(v.stdin, 0) end
   if v.stdout then place(v.stdout, 1) end
@@ -41,13 +50,7 @@ function M.placements(v)
   local nums = {}
   for n in pairs(v.fds) do nums[#nums + 1] = n end
   table.sort(nums)
-  for _, n in ipairs(nums) do
-    local e = v.fds[n]
-    if at[e] ~= nil and at[e] ~= n then
-      fail_at(v.pos, "void '%s': %s is placed twice (fds %d and %d)", v.name, e.what, at[e], n)
-    end
-    place(e, n)
-  end
+  for _, n in ipairs(nums) do place(v.fds[n], n) end
   local later = {}
   for _, e in ipairs(v.ends) do later[#later + 1] = e end
   for i = 2, #(v.exec or {}) do
@@ -60,7 +63,7 @@ function M.placements(v)
       place(e, next_fd)
     end
   end
-  return at, order
+  return at, order, places
 end
 
 local function void_by_name(layout, name)
@@ -98,9 +101,9 @@ function M.validate(layout)
     if v.main then mains = mains + 1 end
     local order
     -- a broker's ends: its source, and what each of its workers is given
-    v.placed, order = M.placements(v.broker and v.worker or v)
+    v.placed, order, v.places = M.placements(v.broker and v.worker or v)
     if v.broker then
-      v.worker.placed = v.placed
+      v.worker.placed, v.worker.places = v.placed, v.places
       order[#order + 1] = v.on
     end
     for _, e in ipairs(order) do
@@ -197,7 +200,7 @@ end
 -- The plan table of void v, with its ends placed.
 function Run:plan_table(v, st)
   local fds, extra = {}, {}
-  for e, n in pairs(v.placed) do fds[#fds + 1] = { src = self.fds[e], dst = n } end
+  for _, pl in ipairs(v.places) do fds[#fds + 1] = { src = self.fds[pl.e], dst = pl.n } end
   for _, l in ipairs(st.labels or {}) do fds[#fds + 1] = { src = l.wr, dst = l.fd } end
   extra.fds = fds
   local t = profile.plan_table(v, extra)
@@ -220,8 +223,10 @@ end
 function Run:label_pipes(v, st)
   if not self.opts.label then return end
   st.labels = {}
+  local taken = {}
+  for _, pl in ipairs(v.places) do taken[pl.n] = true end
   for fd, out in pairs { [1] = io.stdout, [2] = io.stderr } do
-    if v.placed and not (v.stdout and fd == 1) and not (v.stderr and fd == 2) then
+    if not taken[fd] then
       local rd, wr = core.pipe()
       st.labels[#st.labels + 1] = { fd = fd, rd = rd, wr = wr, out = out, buf = "" }
     end
@@ -263,6 +268,7 @@ function Run:start(v)
   if not h then return nil, err end
   st.handle = h
   st.running = true
+  st.started_at = core.now()
   local ok, msg = h:ready()
   if not ok then
     h:wait()
@@ -421,6 +427,9 @@ function Run:loop(sigfd)
         elseif v.on_exit == "stop_all" then
           self:stop_all()
         elseif v.on_exit == "restart" and not self.stopping then
+          -- a void that stayed up a while earns its restarts back: the
+          -- limit is on a void failing over and over, not once a day
+          if core.now() - st.started_at >= 10 then st.restarts = 0 end
           if st.restarts < v.restarts then
             st.restarts = st.restarts + 1
             -- back off: 0.1 s, doubling, at most 5 s

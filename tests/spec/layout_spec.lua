@@ -192,6 +192,16 @@ vr.void "fdcat" { exec = { "/fdcat", s[2] }, fs = { vr.exe(vr.libexec "voidrun-f
     assert.are.equal("a:\nfirst file\nb:\nsecond file\n", r.stdout)
   end)
 
+  it("one end may be placed at several fds: stdout and stderr to one pipe", function()
+    local r = H.voidrun({ profile([[
+local p = vr.pipe()
+vr.void "w" { exec = { "/bin/sh", "-c", "echo out; echo err >&2" }, fs = { vr.exe "/bin/sh" }, stdout = p.tx, stderr = p.tx }
+vr.void "r" { ends = { p.rx }, stdout = vr.stdout, run = function() vr.stdout:write(p.rx:read_all()) end }
+]]) })
+    assert.are.equal(0, r.code, r.stderr)
+    assert.are.equal("out\nerr\n", r.stdout)
+  end)
+
   it("vr.dup shares an end between two voids", function()
     local r = H.voidrun({ profile([[
 local p = vr.pipe()
@@ -222,8 +232,8 @@ describe("bad wiring is refused before anything starts", function()
       "a cycle in after: a %-> b %-> a", 1 },
     { "exec and run", 'vr.void "a" { exec = { "/bin/true" }, fs = { vr.exe "/bin/true" },\n run = function() end }',
       "void 'a' has both exec and run", 1 },
-    { "an end placed twice in one void", 'local p = vr.pipe()\nvr.void "a" { fds = { [3] = p.tx, [4] = p.tx }, run = function() end }\nvr.void "b" { ends = { p.rx }, run = function() end }',
-      "is placed twice %(fds 3 and 4%)", 2 },
+    { "two ends at one fd", 'local p = vr.pipe()\nvr.void "a" { stdin = p.rx, fds = { [0] = vr.stdin }, run = function() end }\nvr.void "b" { ends = { p.tx }, run = function() end }',
+      "void 'a': fd 0 is given twice %(the read end of the pipe made at .-, and voidrun's stdin%)", 2 },
     { "a bad on_exit", 'vr.void "a" { run = function() end,\n on_exit = "retry" }', "on_exit must be", 1 },
     { "not an end", 'vr.void "a" { run = function() end,\n stdin = "/dev/null" }', "stdin must be a channel end", 1 },
     { "a missing vr.file", 'local f = vr.file("/nonexistent/key")\nvr.void "a" { ends = { f }, run = function() end }',
