@@ -37,8 +37,10 @@ Options:
   -h, --help         show this help
   -V, --version      show the version
 
-Exit status: the entry's status; 128+N if it was killed by signal N; 125 if
-the profile is invalid or the void could not be built; 2 for a usage error.
+Exit status: the entry's status (with several voids: the status of the void
+marked main, else the first non-zero status, else 0); 128+N for an entry
+killed by signal N; 125 if the profile is invalid or a void could not be
+built; 2 for a usage error.
 ]]
 
 local function say(fmt, ...)
