@@ -110,6 +110,44 @@ static int write_text(const char *path, const char *s)
 	return (size_t)w == len ? 0 : -EIO;
 }
 
+/* Read a file of any length whole (mountinfo: one line per mount, and a
+ * machine may have thousands). Returns a NUL-terminated buffer to free, or
+ * NULL with errno set. */
+static char *read_all(const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t len = 0, cap = 1 << 16;
+	char *buf = NULL;
+
+	if (fd < 0)
+		return NULL;
+	for (;;) {
+		if (!buf || len + 1 >= cap) {
+			char *nb = realloc(buf, buf ? cap *= 2 : cap);
+			if (!nb) {
+				free(buf);
+				errno = ENOMEM;
+				return NULL;
+			}
+			buf = nb;
+		}
+		ssize_t r = read(fd, buf + len, cap - 1 - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int saved = errno;
+			free(buf);
+			errno = saved;
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
 static int write_in(const char *dir, const char *file, const char *s)
 {
 	char path[PATH_MAX];
@@ -349,7 +387,8 @@ static int find_top(const char *mnt, int ctl, const char *ctlname, char *top, si
 	}
 	r = vr_cgroup_parse_self(self, ctl, rel, sizeof(rel));
 	if (r < 0) {
-		say(why, wl, "this process is in no cgroup of the '%s' hierarchy (/proc/self/cgroup)", ctlname);
+		say(why, wl, "this process is in no cgroup of the %s%s hierarchy (/proc/self/cgroup)",
+		    ctlname ? ctlname : "cgroup v2", ctlname ? " controller's" : "");
 		return r;
 	}
 	if (snprintf(own, sizeof(own), "%s%s", mnt, strcmp(rel, "/") == 0 ? "" : rel) >= (int)sizeof(own))
@@ -374,9 +413,10 @@ static int find_top(const char *mnt, int ctl, const char *ctlname, char *top, si
 	}
 	if (!writable(own)) {
 		say(why, wl,
-		    "the '%s' cgroup controller is not delegated to uid %u (its cgroup %s is not writable; "
+		    "%s%s%s is not delegated to uid %u (its cgroup %s is not writable; "
 		    "run voidrun in a delegated cgroup, e.g. systemd-run --user --scope -p Delegate=yes)",
-		    ctlname, (unsigned)geteuid(), own);
+		    ctlname ? "the '" : "cgroup v2", ctlname ? ctlname : "", ctlname ? "' cgroup controller" : "",
+		    (unsigned)geteuid(), own);
 		return -EACCES;
 	}
 	copy_str(p, sizeof(p), own);
@@ -502,7 +542,7 @@ static int create_v2(struct vr_cgroup *cg, const char *mnt, unsigned need, const
 	struct cg_dir *d = &cg->d[0];
 	int r;
 
-	r = find_top(mnt, -1, need ? ctl_names[__builtin_ctz(need)] : "cgroup2", top, sizeof(top), why, wl);
+	r = find_top(mnt, -1, need ? ctl_names[__builtin_ctz(need)] : NULL, top, sizeof(top), why, wl);
 	if (r < 0)
 		return r;
 	/* What the top may hand down: a controller not offered there cannot
@@ -565,18 +605,19 @@ static int create_v1(struct vr_cgroup *cg, const struct vr_cgroup_mounts *m, uns
 int vr_cgroup_create(unsigned need, struct vr_cgroup **ret, char *why, size_t wl)
 {
 	_cleanup_free_ struct vr_cgroup_mounts *m = calloc(1, sizeof(*m));
-	_cleanup_free_ char *info = malloc(1 << 16);
+	_cleanup_free_ char *info = NULL;
 	char avail[SMALL], name[64];
 	struct vr_cgroup *cg;
 	int version, missing = -1, r;
 
 	say(why, wl, "cgroup");
 	*ret = NULL;
-	if (!m || !info)
+	if (!m)
 		return -ENOMEM;
 	if (need & ~VR_CG_ALL)
 		return -EINVAL;
-	if (read_text("/proc/self/mountinfo", info, 1 << 16) < 0) {
+	info = read_all("/proc/self/mountinfo");
+	if (!info) {
 		say(why, wl, "cannot read /proc/self/mountinfo");
 		return vr_neg_errno();
 	}

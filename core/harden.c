@@ -26,8 +26,9 @@
 
 /* ------------------------------------------------------------- seccomp */
 
-/* A filter is at most two programs: the rules, and the deny rules with
- * conditions that carve exceptions out of allows (see compile_policy). */
+/* A filter is at most two programs, installed in order: the deny rules
+ * with conditions that carve exceptions out of allows, then the rest (see
+ * vr_seccomp_compile). The default filter is one. */
 #define VR_SC_MAX_PROGS 2
 
 struct vr_seccomp {
@@ -238,7 +239,7 @@ static bool has_cond(const struct vr_sc_policy *p, int nr, bool deny)
 int vr_seccomp_compile(const struct vr_sc_policy *p, struct vr_seccomp **ret)
 {
 	struct vr_seccomp *s = NULL;
-	scmp_filter_ctx main = NULL, extra = NULL;
+	scmp_filter_ctx rules_ctx = NULL, exceptions_ctx = NULL;
 	uint32_t def, deny;
 	int execve_nr = seccomp_syscall_resolve_name("execve");
 	bool uses_errno;
@@ -269,8 +270,8 @@ int vr_seccomp_compile(const struct vr_sc_policy *p, struct vr_seccomp **ret)
 	def = scmp_action(p->def, p->err);
 	deny = scmp_action(p->deny, p->err);
 	s = calloc(1, sizeof(*s));
-	main = new_ctx(def, true);
-	if (!s || !main) {
+	rules_ctx = new_ctx(def, true);
+	if (!s || !rules_ctx) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -282,37 +283,37 @@ int vr_seccomp_compile(const struct vr_sc_policy *p, struct vr_seccomp **ret)
 			/* Redundant under an outright deny; else an exception. */
 			if (has_plain(p, rule->nr, true))
 				continue;
-			if (!extra)
-				extra = new_ctx(SCMP_ACT_ALLOW, true);
-			if (!extra) {
+			if (!exceptions_ctx)
+				exceptions_ctx = new_ctx(SCMP_ACT_ALLOW, true);
+			if (!exceptions_ctx) {
 				r = -ENOMEM;
 				goto out;
 			}
-			r = add_rule(extra, deny, rule);
+			r = add_rule(exceptions_ctx, deny, rule);
 		} else {
 			/* What the default does anyway needs no rule (libseccomp
 			 * refuses one), nor do conditions under an outright allow. */
 			if (action == def || (!rule->deny && rule->n_conds && has_plain(p, rule->nr, false)))
 				continue;
-			r = add_rule(main, action, rule);
+			r = add_rule(rules_ctx, action, rule);
 		}
 		if (r < 0)
 			goto out;
 	}
 	if (def != SCMP_ACT_ALLOW && !has_plain(p, execve_nr, false)) {
-		r = seccomp_rule_add(main, SCMP_ACT_ALLOW, execve_nr, 0);
+		r = seccomp_rule_add(rules_ctx, SCMP_ACT_ALLOW, execve_nr, 0);
 		if (r < 0)
 			goto out;
 	}
-	/* The main program last: its default may deny seccomp(2) itself. */
-	r = extra ? export_prog(extra, s) : 0;
+	/* The rules last: their default may deny seccomp(2) itself. */
+	r = exceptions_ctx ? export_prog(exceptions_ctx, s) : 0;
 	if (r >= 0)
-		r = export_prog(main, s);
+		r = export_prog(rules_ctx, s);
 out:
-	if (main)
-		seccomp_release(main);
-	if (extra)
-		seccomp_release(extra);
+	if (rules_ctx)
+		seccomp_release(rules_ctx);
+	if (exceptions_ctx)
+		seccomp_release(exceptions_ctx);
 	if (r < 0) {
 		vr_seccomp_free(s);
 		return r;
@@ -366,36 +367,50 @@ const char *const *vr_seccomp_default_names(void)
  * PER_LINUX32, PER_LINUX32|UNAME26 and the 0xffffffff query (the values
  * Docker allows). Any other persona or flag (READ_IMPLIES_EXEC,
  * ADDR_NO_RANDOMIZE...) fails with EPERM. libseccomp cannot say "none of
- * these values" (one comparison per argument and rule), so this is a
- * small program of its own. The kernel takes the persona as an unsigned
- * int: only the low half of the register counts. Other ABIs are left to
- * the main program, which kills them. */
-static int personality_prog(struct vr_seccomp *s)
+ * these values" (one comparison per argument and rule), so these few
+ * instructions are put in front of libseccomp's program s->progs[0]:
+ * they answer personality calls of the native ABI, and jump to its first
+ * instruction for everything else (it loads what it needs afresh). One
+ * program rather than two: each costs a seccomp(2) call and a JIT compile
+ * per launch. The kernel takes the persona as an unsigned int: only the
+ * low half of the register counts. */
+static int prepend_personality(struct vr_seccomp *s)
 {
 #ifdef SYS_personality
 	const uint32_t arch = seccomp_arch_native();
 	const uint32_t lo = offsetof(struct seccomp_data, args[0]) + (__BYTE_ORDER == __BIG_ENDIAN ? 4 : 0);
-	const struct sock_filter prog[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_personality, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, lo),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x0, 4, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x8, 3, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x20008, 2, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffff, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	enum { N = 11 };  /* the prefix's length: its "everything else" target */
+	const struct sock_filter prefix[N] = {
+		/* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 0, N - 2),
+		/* 2 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		/* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_personality, 0, N - 4),
+		/* 4 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, lo),
+		/* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x0, 4, 0),
+		/* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x8, 3, 0),
+		/* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x20008, 2, 0),
+		/* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffff, 1, 0),
+		/* 9 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		/* 10 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
+	struct sock_fprog *main = &s->progs[0];
+	size_t n = main->len + N;
+	struct sock_filter *both;
 
-	return add_prog(s, prog, VR_ARRAY_SIZE(prog));
+	if (s->n < 1 || n > BPF_MAXINSNS)
+		return -E2BIG;
+	both = malloc(n * sizeof(*both));
+	if (!both)
+		return -ENOMEM;
+	memcpy(both, prefix, sizeof(prefix));
+	memcpy(both + N, main->filter, main->len * sizeof(*both));
+	free(main->filter);
+	main->filter = both;
+	main->len = (unsigned short)n;
 #else
 	(void)s;
-	return 0;
 #endif
+	return 0;
 }
 
 /* clone's flags argument: the second on s390, the first elsewhere. */
@@ -405,7 +420,7 @@ static int personality_prog(struct vr_seccomp *s)
 #define CLONE_FLAGS_ARG 0
 #endif
 
-static int compile_default(struct vr_seccomp **ret)
+int vr_seccomp_default_compile(struct vr_seccomp **ret)
 {
 	static const uint64_t ns_flags[] = {
 		CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER,
@@ -441,7 +456,7 @@ static int compile_default(struct vr_seccomp **ret)
 	if (r >= 0)
 		r = export_prog(ctx, s);
 	if (r >= 0)
-		r = personality_prog(s);
+		r = prepend_personality(s);
 out:
 	if (ctx)
 		seccomp_release(ctx);
@@ -453,13 +468,37 @@ out:
 	return 0;
 }
 
+const void *vr_seccomp_prog(const struct vr_seccomp *s, size_t i, size_t *ret_len)
+{
+	if (!s || i >= s->n)
+		return NULL;
+	*ret_len = s->progs[i].len;
+	return s->progs[i].filter;
+}
+
+#ifdef VR_SECCOMP_PREBUILT
+/* The default filter as vr-seccomp-gen compiled it at build time, with this
+ * file's vr_seccomp_default_compile and the build's libseccomp: a launch
+ * pays nothing for it (libseccomp's first use in a process costs about
+ * 0.3 ms). A unit test checks that it matches a fresh compile. */
+#include "seccomp_default.h"
+
+static const struct vr_seccomp prebuilt = VR_SECCOMP_DEFAULT_INIT;
+
+int vr_seccomp_default(const struct vr_seccomp **ret)
+{
+	*ret = &prebuilt;
+	return 0;
+}
+#else
+/* Compiled on first use (a cross build cannot run the generator). */
 static pthread_once_t default_once = PTHREAD_ONCE_INIT;
 static struct vr_seccomp *default_filter;
 static int default_error;
 
 static void default_init(void)
 {
-	default_error = compile_default(&default_filter);
+	default_error = vr_seccomp_default_compile(&default_filter);
 }
 
 int vr_seccomp_default(const struct vr_seccomp **ret)
@@ -468,6 +507,7 @@ int vr_seccomp_default(const struct vr_seccomp **ret)
 	*ret = default_filter;
 	return default_error;
 }
+#endif
 
 int vr_seccomp_install(const struct vr_seccomp *s)
 {

@@ -69,10 +69,21 @@ int vr_seccomp_resolve(const char *name);
  * for a malformed or contradictory policy, -ENOMEM, or libseccomp's error. */
 int vr_seccomp_compile(const struct vr_sc_policy *p, struct vr_seccomp **ret);
 
-/* The default filter every void gets, compiled on first use and kept for
- * the life of the process (thread-safe). Returns 0 and *ret (not to be
- * freed), or the error of compiling it (remembered). */
+/* The default filter every void gets (not to be freed): compiled at build
+ * time and embedded, or, in a build that could not run the generator,
+ * compiled on first use and kept for the life of the process
+ * (thread-safe). Returns 0 and *ret, or the error of compiling it
+ * (remembered). */
 int vr_seccomp_default(const struct vr_seccomp **ret);
+
+/* Compile the default filter afresh (for the build-time generator, and for
+ * the test that the embedded one matches). Returns 0 and *ret (to free),
+ * -ENOMEM, or libseccomp's error. */
+int vr_seccomp_default_compile(struct vr_seccomp **ret);
+
+/* The i-th program of s: its instructions (struct sock_filter) and their
+ * count in *ret_len; NULL past the last. */
+const void *vr_seccomp_prog(const struct vr_seccomp *s, size_t i, size_t *ret_len);
 
 /* The plain entries of the default filter, each failing with EPERM, as a
  * NULL-terminated list of names (the profile group @default). Besides them

@@ -952,8 +952,9 @@ static int spawn(const struct vr_plan *p, const struct vr_fd_op *extra, size_t n
 	*ret = (struct vr_void){ .pid = -1, .pidfd = -1, .status_fd = -1, .sync_fd = -1 };
 	if (!p->path)
 		return vr_err_set(reterr, VR_STEP_EXEC, EINVAL, NULL, NULL), -EINVAL;
-	/* The default seccomp filter is compiled here, once per process: the
-	 * child may not allocate. */
+	/* The default seccomp filter must be ready before the clone (embedded
+	 * at build time, or compiled here once per process): the child may
+	 * not allocate. */
 	r = vr_harden_prepare(p->harden);
 	if (r < 0)
 		return vr_err_set(reterr, VR_STEP_HARDEN, -r, "seccomp", NULL), r;
@@ -1010,7 +1011,7 @@ static int spawn(const struct vr_plan *p, const struct vr_fd_op *extra, size_t n
 			return r;
 		}
 	}
-	/* cgroup v1 and the time limit: before the child may run. */
+	/* cgroup v1: the child joins its cgroups before it may run. */
 	r = vr_limit_run_start(limits, pid, reterr);
 	if (r < 0) {
 		(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);

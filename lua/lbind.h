@@ -32,3 +32,4 @@ void vr_lua_wait_limits(lua_State *L, const struct vr_void *v);
 void vr_lua_open_limit(lua_State *L);
 void vr_lua_open_harden(lua_State *L);
 void vr_lua_open_broker(lua_State *L);
+void vr_lua_open_inspect(lua_State *L);

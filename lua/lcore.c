@@ -1175,5 +1175,6 @@ int luaopen_voidrun_core(lua_State *L)
 	vr_lua_open_limit(L);
 	vr_lua_open_harden(L);
 	vr_lua_open_broker(L);
+	vr_lua_open_inspect(L);
 	return 1;
 }

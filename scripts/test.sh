@@ -4,7 +4,8 @@
 #   2. busted: the Lua layer and whole profiles through the real binary, as root
 #   3. busted again as an unprivileged user the run creates (isolation through
 #      user namespaces alone) -- when run as root
-#   4. CTest again on a build with AddressSanitizer and UBSan
+#   4. the limit specs on a pure cgroup v2 kernel, booted under qemu (tests/vm/)
+#   5. CTest again on a build with AddressSanitizer and UBSan
 # It ends with one line: "N passed, N failed, N skipped" over all suites.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -88,6 +89,15 @@ if [ "$(id -u)" -eq 0 ]; then
 else
   echo "== busted (user): skipped: already running unprivileged, the run above is that run"
 fi
+
+# The limit specs again on a pure cgroup v2 kernel, in a VM (tests/vm/run.sh
+# prints "vm: N passed, N failed, N skipped" last; a missing line is a failure).
+log=$(mktemp)
+tests/vm/run.sh 2>&1 | tee "$log"
+vm=$(sed -n 's/^vm: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' "$log" | tail -1)
+rm -f "$log"
+# shellcheck disable=SC2086
+tally "vm (cgroup v2)" ${vm:-0 1 0}
 
 echo "== build (ASan + UBSan)"
 if BUILD=build-asan scripts/build.sh -DVOIDRUN_SANITIZE=ON; then

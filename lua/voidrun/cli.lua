@@ -17,6 +17,8 @@ Usage: voidrun [OPTIONS] PROFILE [ARGS...]
        voidrun check [OPTIONS] PROFILE [ARGS...]
        voidrun test [BUSTED OPTIONS] [SPEC...]
        voidrun lua SCRIPT [ARGS...]
+       voidrun ps [--json]
+       voidrun enter LAYOUT VOID [CMD...]
 
 Run the voids a Lua profile describes. Each void starts with nothing (new
 user, mount, pid, net, ipc, uts and cgroup namespaces, an empty read-only
@@ -27,6 +29,9 @@ Commands:
   check        load and validate the profile, print the plan, start nothing
   test         run busted specs with voidrun's Lua (require "voidrun" works)
   lua          run a trusted Lua script with voidrun's Lua
+  ps           show your running layouts, their voids and processes
+  enter        run CMD (default /bin/sh) inside a running void; LAYOUT is
+               the pid ps shows or the profile's name (doc/inspect.md)
 
 Options:
   --set NAME=VALUE   override the declared param NAME (also VOIDRUN_NAME=VALUE
@@ -39,8 +44,8 @@ Options:
 
 Exit status: the entry's status (with several voids: the status of the void
 marked main, else the first non-zero status, else 0); 128+N for an entry
-killed by signal N; 125 if the profile is invalid or a void could not be
-built; 2 for a usage error.
+killed by signal N; 124 when a void's time limit was reached; 125 if the
+profile is invalid or a void could not be built; 2 for a usage error.
 ]]
 
 local function say(fmt, ...)
@@ -208,6 +213,8 @@ function M.main(argv)
   local cmd, i = argv[1], 1
   if cmd == "test" then return run_busted(argv, 2) end
   if cmd == "lua" then return run_script(argv, 2) end
+  if cmd == "ps" then return require("voidrun.ps").ps(argv, 2) end
+  if cmd == "enter" then return require("voidrun.ps").enter(argv, 2) end
   if cmd == "check" or cmd == "run" then i = 2 end
   if cmd == "help" then io.stdout:write(usage) return 0 end
 

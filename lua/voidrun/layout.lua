@@ -287,6 +287,7 @@ function Run:start(v)
       end
     end
   end
+  if self.registry then self.registry:update() end  -- `voidrun ps` sees its pid
   return true
 end
 
@@ -329,6 +330,7 @@ function Run:record(v, r)
   if self.opts.stats and r.usage then say("%s: %s", v.name, limits.stats(r.usage)) end
   self.exits[#self.exits + 1] = { void = v, status = r.status }
   if v.main then self.main_status = r.status end
+  if self.registry then self.registry:update() end
 end
 
 -- Read labelled output; flush whole lines with the void's name.
@@ -478,6 +480,10 @@ function M.run(layout, opts)
     return EXIT_BUILD
   end
   self.fds = fds
+  -- registered for `voidrun ps` and `enter` (lua/voidrun/registry.lua);
+  -- removed when this function is left, by return or by error
+  local registry <close> = require("voidrun.registry").register(self)
+  self.registry = registry
   for _, v in ipairs(layout.order) do
     local ok, msg = self:start(v)
     if not ok then

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -151,6 +152,30 @@ static void test_default_filter(void **state)
 	assert_int_equal(vr_seccomp_default(&again), 0);
 	assert_ptr_equal(s, again);
 	assert_int_equal(vr_test_in_child(child_default, (void *)s), 0);
+}
+
+/* The embedded default filter (compiled when voidrun was built) is what
+ * the source and libseccomp compile now: a stale one would be a filter
+ * nobody reviewed. */
+static void test_default_matches_source(void **state)
+{
+	const struct vr_seccomp *def;
+	struct vr_seccomp *fresh;
+	const void *a, *b;
+	size_t la, lb, i = 0;
+	(void)state;
+
+	assert_int_equal(vr_seccomp_default(&def), 0);
+	assert_int_equal(vr_seccomp_default_compile(&fresh), 0);
+	for (; (a = vr_seccomp_prog(def, i, &la)) != NULL; i++) {
+		b = vr_seccomp_prog(fresh, i, &lb);
+		assert_non_null(b);
+		assert_int_equal(la, lb);
+		assert_memory_equal(a, b, la * sizeof(struct sock_filter));
+	}
+	assert_true(i >= 1);
+	assert_null(vr_seccomp_prog(fresh, i, &lb));
+	vr_seccomp_free(fresh);
 }
 
 static void test_default_names_resolve(void **state)
@@ -364,12 +389,41 @@ static void test_caps_bad(void **state)
 	vr_plan_free(p);
 }
 
+/* A harden set built the way the Lua binding builds one: the profile's
+ * filter copied in, Landlock rules derived from the plan's mounts. Freed
+ * whole (ASan's leak check runs on this). */
+static void test_harden_set(void **state)
+{
+	struct vr_sc_rule deny = { .nr = SYS_getppid, .deny = true };
+	struct vr_seccomp *s;
+	struct vr_harden *h;
+	struct vr_plan *p;
+	(void)state;
+
+	assert_int_equal(vr_plan_new(&p), 0);
+	assert_int_equal(vr_plan_add_mount(p, VR_MNT_BIND, "/usr", "/usr", 0, NULL), 0);
+	assert_int_equal(vr_plan_add_mount(p, VR_MNT_BIND, "/tmp", "/data", VR_BIND_RW, NULL), 0);
+	assert_int_equal(vr_plan_add_mount(p, VR_MNT_TMPFS, NULL, "/tmp", 0, "mode=0755"), 0);
+	assert_int_equal(vr_plan_add_mount(p, VR_MNT_DEV, NULL, "/dev", 0, NULL), 0);
+	assert_int_equal(vr_harden_new(&h), 0);
+	assert_int_equal(compile_rules(VR_SC_ALLOW, VR_SC_ERRNO, &deny, 1, &s), 0);
+	assert_int_equal(vr_harden_set_seccomp(h, s), 0);
+	assert_int_equal(vr_harden_set_seccomp(h, s), 0);  /* replaces the copy */
+	vr_seccomp_free(s);
+	assert_int_equal(vr_harden_landlock_plan(h, p), 0);
+	assert_int_equal(vr_harden_landlock_plan(h, p), 0);  /* derived afresh */
+	assert_int_equal(vr_harden_prepare(h), 0);
+	p->harden = h;  /* the plan owns it */
+	vr_plan_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_bad_policies),
 		cmocka_unit_test(test_default_names_resolve),
+		cmocka_unit_test(test_default_matches_source),
 		cmocka_unit_test(test_default_filter),
 		cmocka_unit_test(test_deny_errno),
 		cmocka_unit_test(test_kill_policy),
@@ -381,6 +435,7 @@ int main(void)
 		cmocka_unit_test(test_landlock_abi),
 		cmocka_unit_test(test_apply_entry_defaults),
 		cmocka_unit_test(test_caps_bad),
+		cmocka_unit_test(test_harden_set),
 	};
 
 	return vr_test_run(tests);

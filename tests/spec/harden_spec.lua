@@ -53,7 +53,7 @@ describe("seccomp policies", function()
       local lines = H.lines(r.stderr)
       assert.are.equal(1, #lines, r.stderr)
       -- the line of the vr.void call
-      assert.is_truthy(lines[1]:find(prof .. ":3: ", 1, true), lines[1])
+      assert.is_truthy(lines[1]:find("voidrun: " .. prof .. ":2: ", 1, true), lines[1])
       assert.is_truthy(lines[1]:match(c[2]), lines[1] .. "\n  wanted: " .. c[2])
     end
   end)
@@ -138,6 +138,20 @@ vr.void "main" { exec = { "/bin/true" }, fs = { vr.exe "/bin/true" },
   end)
 end)
 
+describe("voidrun check", function()
+  after_each(H.cleanup)
+
+  it("shows a void's policy and kept capabilities", function()
+    local prof = probe_profile([[caps = { "net_bind_service" },
+      seccomp = { default = "kill", allow = { "@base" }, deny_action = "errno", errno = "EACCES" },]])
+    local r = H.voidrun({ "check", prof })
+    assert.are.equal(0, r.code, r.stderr)
+    assert.is_truthy(r.stdout:find("\n  seccomp   default kill, %d+ rules, deny errno, errno 13 %(Permission denied%); " ..
+      "%d+ BPF instructions after the default filter\n"), r.stdout)
+    assert.is_truthy(r.stdout:find("\n  caps      net_bind_service\n"), r.stdout)
+  end)
+end)
+
 describe("caps", function()
   after_each(H.cleanup)
 
@@ -170,7 +184,7 @@ describe("caps", function()
     local r = H.sh(("setpriv --bounding-set -net_bind_service -- env -i PATH=/usr/bin:/bin %s %s </dev/null"):format(
       H.shq(H.bin), H.shq(prof)))
     assert.are.equal(125, r.code, r.stderr)
-    assert.are.same({ prof .. ":3: caps: the launcher lacks net_bind_service (not in its permitted set), " ..
+    assert.are.same({ "voidrun: " .. prof .. ":2: caps: the launcher lacks net_bind_service (not in its permitted set), " ..
       "and a void never exceeds its launcher" }, H.lines(r.stderr))
   end)
 end)

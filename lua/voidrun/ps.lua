@@ -1,0 +1,309 @@
+-- SPDX-License-Identifier: MIT
+-- Seeing into running layouts: `voidrun ps [--json]` and
+-- `voidrun enter LAYOUT VOID [CMD...]` (doc/inspect.md). What they show
+-- comes from the registry (lua/voidrun/registry.lua) and from /proc, read
+-- now: never from what a profile asked for.
+
+local core = require "voidrun.core"
+local registry = require "voidrun.registry"
+
+local M = {}
+
+local EXIT_FAIL, EXIT_USAGE = 125, 2
+
+local function say(fmt, ...)
+  io.stderr:write("voidrun: ", fmt:format(...), "\n")
+end
+
+---------------------------------------------------------------- JSON
+
+-- A list is marked, so that an empty one is [] and not {}.
+local Array = {}
+local function array(t) return setmetatable(t or {}, Array) end
+M.array = array
+
+local escapes = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f",
+                  ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
+
+-- Serialize nil/boolean/number/string/table; object keys sorted, so the
+-- output is stable. Strings are bytes: control characters are escaped,
+-- other bytes passed through (the kernel's names are not always UTF-8).
+function M.json(x, out)
+  out = out or {}
+  local t = type(x)
+  if x == nil then out[#out + 1] = "null"
+  elseif t == "boolean" then out[#out + 1] = tostring(x)
+  elseif t == "number" then
+    if x ~= x or x == math.huge or x == -math.huge then error("json: not a finite number", 2) end
+    out[#out + 1] = math.type(x) == "integer" and tostring(x) or ("%.17g"):format(x)
+  elseif t == "string" then
+    out[#out + 1] = '"' .. x:gsub('[%c"\\]', function(c)
+      return escapes[c] or ("\\u%04x"):format(c:byte())
+    end) .. '"'
+  elseif t == "table" then
+    if getmetatable(x) == Array then
+      out[#out + 1] = "["
+      for i, v in ipairs(x) do
+        if i > 1 then out[#out + 1] = "," end
+        M.json(v, out)
+      end
+      out[#out + 1] = "]"
+    else
+      local keys = {}
+      for k in pairs(x) do
+        if type(k) ~= "string" then error("json: object keys must be strings", 2) end
+        keys[#keys + 1] = k
+      end
+      table.sort(keys)
+      out[#out + 1] = "{"
+      for i, k in ipairs(keys) do
+        if i > 1 then out[#out + 1] = "," end
+        M.json(k, out)
+        out[#out + 1] = ":"
+        M.json(x[k], out)
+      end
+      out[#out + 1] = "}"
+    end
+  else
+    error("json: cannot serialize a " .. t, 2)
+  end
+  return out
+end
+
+function M.encode(x) return table.concat(M.json(x)) end
+
+---------------------------------------------------------------- /proc
+
+local function slurp(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- Every process's parent: { [pid] = ppid }.
+local function parents()
+  local pp = {}
+  for _, name in ipairs(core.listdir("/proc") or {}) do
+    if name:match("^%d+$") then
+      local s = slurp("/proc/" .. name .. "/stat")
+      local ppid = s and s:match(".*%)%s+%S+%s+(%d+)")
+      if ppid then pp[tonumber(name)] = tonumber(ppid) end
+    end
+  end
+  return pp
+end
+
+local NS = { "user", "mnt", "pid", "net", "ipc", "uts", "cgroup" }
+
+-- One process as ps shows it, with its children (a tree).
+local function process(pid, children)
+  local status = slurp("/proc/" .. pid .. "/status")
+  if not status then return nil end
+  local nspid = status:match("\nNSpid:([^\n]*)") or ""
+  local ids = {}
+  for n in nspid:gmatch("%d+") do ids[#ids + 1] = tonumber(n) end
+  local argv = array()
+  for a in (slurp("/proc/" .. pid .. "/cmdline") or ""):gmatch("([^%z]*)%z") do argv[#argv + 1] = a end
+  local p = {
+    pid = pid, nspid = ids[#ids], nspids = array(ids),
+    name = status:match("^Name:%s*([^\n]*)") or "?", cmdline = argv, children = array(),
+  }
+  for _, c in ipairs(children[pid] or {}) do
+    local cp = process(c, children)
+    if cp then p.children[#p.children + 1] = cp end
+  end
+  return p
+end
+
+-- A cgroup v2 value of the void's cgroup, or nil.
+local function cgroup_value(cg, file, pattern)
+  local s = cg and slurp("/sys/fs/cgroup" .. (cg == "/" and "" or cg) .. "/" .. file)
+  if not s then return nil end
+  return math.tointeger(tonumber(s:match(pattern or "^(%d+)")))
+end
+
+-- What ps reports of one registered void.
+local function void_info(v, children)
+  local info = { name = v.name, kind = v.kind, restarts = v.restarts, running = false }
+  if not v.pid then return info end
+  local p = process(v.pid, children)
+  if not p then return info end
+  info.running, info.pid, info.tree = true, v.pid, p
+  -- pid 1 is not dumpable (core/void.c): only root may read its ns
+  -- links. Its children, exec'd in the void, share them and are readable.
+  info.namespaces = {}
+  for _, ns in ipairs(NS) do
+    local l = core.readlink("/proc/" .. v.pid .. "/ns/" .. ns)
+    for _, c in ipairs(p.children) do
+      l = l or core.readlink("/proc/" .. c.pid .. "/ns/" .. ns)
+    end
+    info.namespaces[ns] = l and math.tointeger(tonumber(l:match("%[(%d+)%]")))
+  end
+  local cg = slurp("/proc/" .. v.pid .. "/cgroup")
+  info.cgroup = cg and cg:match("0::([^\n]*)")
+  info.memory_bytes = cgroup_value(info.cgroup, "memory.current")
+  info.cpu_usec = cgroup_value(info.cgroup, "cpu.stat", "usage_usec%s+(%d+)")
+  return info
+end
+
+-- Every live layout of this user, stale entries cleaned.
+function M.collect()
+  local entries = registry.list()
+  local children = {}
+  for pid, ppid in pairs(parents()) do
+    children[ppid] = children[ppid] or {}
+    table.insert(children[ppid], pid)
+  end
+  for _, l in pairs(children) do table.sort(l) end
+  local layouts = array()
+  for _, e in ipairs(entries) do
+    local voids = array()
+    for _, v in ipairs(e.voids) do voids[#voids + 1] = void_info(v, children) end
+    layouts[#layouts + 1] = { pid = e.pid, profile = e.profile, started = e.started, voids = voids }
+  end
+  return { layouts = layouts }
+end
+
+local function text(data)
+  local out = {}
+  local function p(fmt, ...) out[#out + 1] = fmt:format(...) end
+  local function tree(proc, depth)
+    local cmd = #proc.cmdline > 0 and table.concat(proc.cmdline, " ") or ("[" .. proc.name .. "]")
+    p("%s%-7d %-4s %s", ("  "):rep(depth), proc.pid, proc.nspid or "?", cmd)
+    for _, c in ipairs(proc.children) do tree(c, depth + 1) end
+  end
+  for _, l in ipairs(data.layouts) do
+    p("voidrun %d  %s  started %s", l.pid, l.profile, os.date("%Y-%m-%d %H:%M:%S", math.floor(l.started or 0)))
+    for _, v in ipairs(l.voids) do
+      local more = v.restarts > 0 and ("  restarts " .. v.restarts) or ""
+      if not v.running then
+        p("  %s %s: not running%s", v.kind, v.name, more)
+      else
+        local use = {}
+        if v.memory_bytes then use[#use + 1] = ("memory %.1f MiB"):format(v.memory_bytes / 1048576) end
+        if v.cpu_usec then use[#use + 1] = ("cpu %.2f s"):format(v.cpu_usec / 1e6) end
+        p("  void %s: cgroup %s%s%s", v.name, v.cgroup or "?", #use > 0 and ("  " .. table.concat(use, "  ")) or "", more)
+        local ns = {}
+        for _, n in ipairs(NS) do ns[#ns + 1] = n .. ":" .. tostring(v.namespaces[n] or "?") end
+        p("    ns %s", table.concat(ns, " "))
+        p("    %-7s %-4s %s", "PID", "VPID", "COMMAND")
+        tree(v.tree, 2)
+      end
+    end
+  end
+  return #out > 0 and (table.concat(out, "\n") .. "\n") or ""
+end
+
+-- voidrun ps [--json]
+function M.ps(argv, i)
+  local json = false
+  for k = i, #argv do
+    if argv[k] == "--json" then json = true
+    else
+      say("ps: unknown argument '%s' (usage: voidrun ps [--json])", argv[k])
+      return EXIT_USAGE
+    end
+  end
+  local data = M.collect()
+  io.stdout:write(json and (M.encode(data) .. "\n") or text(data))
+  return 0
+end
+
+---------------------------------------------------------------- enter
+
+-- The registered layout TARGET names: its voidrun's pid, or its profile
+-- (path, file name, or file name without .lua) when only one layout has it.
+function M.find(target)
+  local entries = registry.list()
+  local pid = math.tointeger(tonumber(target))
+  local found = {}
+  for _, e in ipairs(entries) do
+    local base = e.profile:match("([^/]*)$")
+    if (pid and e.pid == pid) or (not pid and (e.profile == target or base == target
+        or base:gsub("%.lua$", "") == target)) then
+      found[#found + 1] = e
+    end
+  end
+  if #found == 0 then return nil, ("no running layout '%s' (see voidrun ps)"):format(target) end
+  if #found > 1 then
+    local pids = {}
+    for _, e in ipairs(found) do pids[#pids + 1] = e.pid end
+    return nil, ("'%s' names %d layouts (pids %s): name one by its pid"):format(target, #found, table.concat(pids, ", "))
+  end
+  return found[1]
+end
+
+-- voidrun enter LAYOUT VOID [CMD...]
+function M.enter(argv, i)
+  local target, name = argv[i], argv[i + 1]
+  if not target or not name then
+    say("usage: voidrun enter LAYOUT VOID [CMD...]")
+    return EXIT_USAGE
+  end
+  local cmd = {}
+  for k = i + 2, #argv do cmd[#cmd + 1] = argv[k] end
+  if cmd[1] == "--" then table.remove(cmd, 1) end
+  if #cmd == 0 then cmd = { "/bin/sh" } end
+  if cmd[1]:sub(1, 1) ~= "/" then
+    say("enter: %s: name the command by its absolute path in the void", cmd[1])
+    return EXIT_USAGE
+  end
+  local e, err = M.find(target)
+  if not e then
+    say("enter: %s", err)
+    return EXIT_FAIL
+  end
+  local v
+  for _, x in ipairs(e.voids) do if x.name == name then v = x end end
+  if not v then
+    say("enter: layout %d has no void '%s'", e.pid, name)
+    return EXIT_FAIL
+  end
+  if not v.pid then
+    say("enter: void '%s' is not running%s", name, v.kind == "broker" and " (a broker: enter one of its workers is not supported)" or "")
+    return EXIT_FAIL
+  end
+  -- Enter through the void's entry (pid 2 in the void), not its pid 1:
+  -- pid 1 is kept non-dumpable (a copy of voidrun's memory), and the
+  -- kernel lets only root past that; the entry, exec'd in the void, has
+  -- the same namespaces and is the user's to enter.
+  local pp = parents()
+  local target
+  for pid, ppid in pairs(pp) do
+    if ppid == v.pid and (not target or pid < target) then target = pid end
+  end
+  if not target then
+    say("enter: void '%s' has no process to enter (its entry ended)", name)
+    return EXIT_FAIL
+  end
+  local pidfd, perr = core.pidfd_open(target)
+  if not pidfd then
+    say("enter: %s: %s", name, perr)
+    return EXIT_FAIL
+  end
+  -- The pidfd pins the process: make sure it is still a child of the
+  -- void's pid 1, itself a child of that voidrun, still the registered
+  -- one (no pid was reused since the registry was written).
+  local function ppid_of(pid)
+    return tonumber((slurp("/proc/" .. pid .. "/stat") or ""):match(".*%)%s+%S+%s+(%d+)"))
+  end
+  if ppid_of(target) ~= v.pid or ppid_of(v.pid) ~= e.pid or registry.starttime(e.pid) ~= e.starttime then
+    core.close(pidfd)
+    say("enter: void '%s' ended", name)
+    return EXIT_FAIL
+  end
+  local env = { "PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/" }
+  local term = core.environ().TERM
+  if term then env[#env + 1] = "TERM=" .. term end
+  local r, msg = core.enter(pidfd, cmd, env)
+  core.close(pidfd)
+  if not r then
+    say("enter: %s: %s", name, msg)
+    return EXIT_FAIL
+  end
+  return r.signal and 128 + r.signal or r.status
+end
+
+return M
