@@ -125,7 +125,7 @@ local function describe(layout)
     table.sort(env)
     p("  env       %s", #env > 0 and table.concat(env, " ") or "(empty)")
     p("  namespaces user mount pid net ipc uts cgroup (all new)")
-    if v.limits then p("  limits    %s", require("voidrun.limits").describe(v.limits)) end
+    if v.limits and next(v.limits) then p("  limits    %s", require("voidrun.limits").describe(v.limits)) end
     for _, line in ipairs(require("voidrun.harden").describe(v)) do p("  %s", line) end
     if #v.after > 0 then p("  after     %s", table.concat(v.after, ", ")) end
     if v.on_exit ~= "ignore" then

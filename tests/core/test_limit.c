@@ -316,6 +316,36 @@ static void test_cgroup_create_remove(void **state)
 	assert_int_equal(vr_cgroup_destroy(NULL), 0);
 }
 
+/* A voidrun killed with SIGKILL leaves its voids' (empty) cgroups: the
+ * next one made beside them removes those of ended voidruns. */
+static void test_cgroup_sweeps_dead(void **state)
+{
+	struct vr_cgroup *cg, *cg2 = NULL;
+	char stale[4096];
+	struct stat st;
+	pid_t dead;
+	int status;
+
+	(void)state;
+	cg = create_or_skip(VR_CG_BIT(VR_CG_PIDS));
+	if (!cg)
+		return;
+	fflush(NULL);
+	dead = fork();
+	assert_true(dead >= 0);
+	if (dead == 0)
+		_exit(0);
+	assert_int_equal(waitpid(dead, &status, 0), dead);
+	assert_int_equal(stat("/proc/self/ns/pid", &st), 0);
+	(void)snprintf(stale, sizeof(stale), "%s/%lu-%d-1", vr_cgroup_base(cg, VR_CG_PIDS), (unsigned long)st.st_ino,
+		       (int)dead);
+	assert_int_equal(mkdir(stale, 0755), 0);
+	assert_int_equal(vr_cgroup_create(VR_CG_BIT(VR_CG_PIDS), &cg2, NULL, 0), 0);
+	assert_false(exists(stale));
+	assert_int_equal(vr_cgroup_destroy(cg2), 0);
+	assert_int_equal(vr_cgroup_destroy(cg), 0);
+}
+
 /* cgroup v2 (on a hybrid machine its controller-less hierarchy does):
  * clone3 straight into the cgroup, and cgroup.kill. */
 static void test_cgroup_clone_into(void **state)
@@ -533,6 +563,7 @@ int main(void)
 		cmocka_unit_test(test_parse_self),
 		cmocka_unit_test(test_cgroup_not_delegated),
 		cmocka_unit_test(test_cgroup_create_remove),
+		cmocka_unit_test(test_cgroup_sweeps_dead),
 		cmocka_unit_test(test_cgroup_clone_into),
 		cmocka_unit_test(test_limit_run),
 		cmocka_unit_test(test_apply_child),
