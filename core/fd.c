@@ -40,29 +40,54 @@ int vr_fd_recv(int sock, int *fds, size_t max, size_t *ret_n, void *data, size_t
 	return voidrun_recv_fds(sock, fds, max, ret_n, data, len);
 }
 
-int vr_fd_tcp_listen(const char *host, int port, int backlog)
+/* host (an IPv4 or IPv6 literal) and port as a socket address. */
+static int inet_address(const char *host, int port, struct sockaddr_storage *ss, socklen_t *ret_len)
 {
-	struct sockaddr_storage ss;
-	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-	socklen_t len;
-	int one = 1;
-	_cleanup_close_ int fd = -1;
+	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
 
 	if (port < 0 || port > 65535)
 		return -EINVAL;
-	memset(&ss, 0, sizeof(ss));
+	memset(ss, 0, sizeof(*ss));
 	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
 		in4->sin_family = AF_INET;
 		in4->sin_port = htons((uint16_t)port);
-		len = sizeof(*in4);
+		*ret_len = sizeof(*in4);
 	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
 		in6->sin6_family = AF_INET6;
 		in6->sin6_port = htons((uint16_t)port);
-		len = sizeof(*in6);
+		*ret_len = sizeof(*in6);
 	} else {
 		return -EINVAL;
 	}
+	return 0;
+}
+
+int vr_fd_tcp_connect(const char *host, int port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	_cleanup_close_ int fd = -1;
+	int r = inet_address(host, port, &ss, &len);
+
+	if (r < 0)
+		return r;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len) < 0)
+		return vr_neg_errno();
+	return TAKE_FD(fd);
+}
+
+int vr_fd_tcp_listen(const char *host, int port, int backlog)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int one = 1;
+	_cleanup_close_ int fd = -1;
+	int r = inet_address(host, port, &ss, &len);
+
+	if (r < 0)
+		return r;
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return vr_neg_errno();

@@ -36,6 +36,10 @@ int vr_fd_tcp_listen(const char *host, int port, int backlog);
  * file there is replaced (no other file is). Returns the fd or -errno. */
 int vr_fd_unix_listen(const char *path, int backlog);
 
+/* A blocking TCP connection to host (a literal address) and port,
+ * close-on-exec. Returns the fd or -errno (-EINVAL for a bad address). */
+int vr_fd_tcp_connect(const char *host, int port);
+
 /* The local port of a bound socket, or -errno. */
 int vr_fd_local_port(int fd);
 

@@ -410,33 +410,14 @@ static int l_tcp_connect(lua_State *L)
 {
 	const char *host = luaL_checkstring(L, 1);
 	lua_Integer port = luaL_checkinteger(L, 2);
-	struct sockaddr_storage ss;
-	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-	socklen_t len;
 	int fd;
 
 	luaL_argcheck(L, port > 0 && port <= 65535, 2, "not a port");
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
-		in4->sin_family = AF_INET;
-		in4->sin_port = htons((uint16_t)port);
-		len = sizeof(*in4);
-	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((uint16_t)port);
-		len = sizeof(*in6);
-	} else {
+	fd = vr_fd_tcp_connect(host, (int)port);
+	if (fd == -EINVAL)
 		return luaL_argerror(L, 1, "not an IPv4 or IPv6 address");
-	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return push_fail(L, -errno, "socket");
-	if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
-		int e = errno;
-		(void)close(fd);
-		return push_fail(L, -e, host);
-	}
+		return push_fail(L, fd, host);
 	lua_pushinteger(L, fd);
 	return 1;
 }

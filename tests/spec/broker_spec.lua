@@ -16,31 +16,16 @@ local function free_port()
   return port
 end
 
--- Start the binary in the background (stderr to a file); returns a handle
--- with pid, stop(sig) -> exit code, stderr().
+-- Start the binary in the background; returns a handle with pid,
+-- stop(sig) -> exit code, stderr().
 local function start(args)
-  local errfile = os.tmpname()
-  local pid = core.clone3({})
-  if pid == 0 then
-    local fd = core.open(errfile, "w")
-    core.dup2(fd, 2)
-    local argv = { H.bin }
-    for _, a in ipairs(args) do argv[#argv + 1] = a end
-    core.execv(H.bin, argv)
-    core._exit(127)
-  end
-  local h = { pid = pid }
+  local pid, rd, stderr = H.start(args)
+  local h = { pid = pid, stderr = stderr }
   function h.stop(sig)
     core.kill(pid, sig or 15)
     local _, code = core.waitpid(pid)
+    core.close(rd)
     return code
-  end
-  function h.stderr()
-    local f = io.open(errfile)
-    local s = f and f:read("a") or ""
-    if f then f:close() end
-    os.remove(errfile)
-    return s
   end
   return h
 end

@@ -202,20 +202,7 @@ end)
 describe("signals", function()
   -- Start the binary with the probe sleeping inside; wait for its "ready".
   local function start(...)
-    local rd, wr = core.pipe()
-    local pid = core.clone3({})
-    if pid == 0 then
-      core.dup2(wr, 1)
-      core.execv(H.bin, { H.bin, H.probe_profile, ... })
-      core._exit(127)
-    end
-    core.close(wr)
-    local got = ""
-    while not got:match("ready\n") do
-      local chunk = core.read(rd, 4096)
-      if not chunk or chunk == "" then break end
-      got = got .. chunk
-    end
+    local pid, rd = H.start({ H.probe_profile, ... }, 1)
     return pid, rd
   end
 

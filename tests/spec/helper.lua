@@ -171,6 +171,40 @@ function H.new_processes(s)
   return select(2, left:gsub("%d+", ""))
 end
 
+-- Start the voidrun binary with ARGS in the background: its stdout is a
+-- pipe, its stderr a file. If ready is a number, return once its stdout
+-- has said "ready" that many times (each void of the test's profile says
+-- it when it runs). Returns pid, the stdout read end, and a function
+-- giving what it wrote to stderr (call it after it ended).
+function H.start(args, ready)
+  local errfile = os.tmpname()
+  local rd, wr = core.pipe()
+  local pid = core.clone3({})
+  if pid == 0 then
+    core.dup2(wr, 1)
+    core.dup2(core.open(errfile, "w"), 2)
+    local argv = { H.bin }
+    for _, a in ipairs(args) do argv[#argv + 1] = a end
+    core.execv(H.bin, argv)
+    core._exit(127)
+  end
+  core.close(wr)
+  local got = ""
+  while ready and select(2, got:gsub("ready", "")) < ready do
+    local chunk = core.read(rd, 4096)
+    if not chunk or chunk == "" then break end
+    got = got .. chunk
+  end
+  local function stderr()
+    local f = io.open(errfile)
+    local s = f and f:read("a") or ""
+    if f then f:close() end
+    os.remove(errfile)
+    return s
+  end
+  return pid, rd, stderr
+end
+
 -- Skip loudly unless root.
 function H.need_root(why)
   if not H.is_root then

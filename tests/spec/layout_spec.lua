@@ -345,20 +345,7 @@ describe("stopping a layout", function()
   local core = H.core
 
   local function start(path)
-    local rd, wr = core.pipe()
-    local pid = core.clone3({})
-    if pid == 0 then
-      core.dup2(wr, 1)
-      core.execv(H.bin, { H.bin, path })
-      core._exit(127)
-    end
-    core.close(wr)
-    local got = ""
-    while select(2, got:gsub("ready", "")) < 2 do
-      local chunk = core.read(rd, 4096)
-      if not chunk or chunk == "" then break end
-      got = got .. chunk
-    end
+    local pid, rd = H.start({ path }, 2)
     return pid, rd
   end
 
