@@ -248,7 +248,7 @@ function Run:start_broker(b, st)
   return true
 end
 
-function Run:start(v)
+function Run:start(v, last)
   local st = self.voids[v] or { void = v, restarts = 0 }
   if v.broker then
     self.voids[v] = st
@@ -269,11 +269,17 @@ function Run:start(v)
   st.handle = h
   st.running = true
   st.started_at = core.now()
-  local ok, msg = h:ready()
-  if not ok then
-    h:wait()
-    st.running = false
-    return nil, msg
+  -- Wait until it runs, so that a void that cannot be built stops the
+  -- layout before the next one starts; the last one to start need not be
+  -- waited for (its failure comes with its end), and voidrun goes on with
+  -- its own work while the void is built.
+  if not last then
+    local ok, msg = h:ready()
+    if not ok then
+      h:wait()
+      st.running = false
+      return nil, msg
+    end
   end
   if v.on_exit ~= "restart" then
     -- the void holds its ends now: voidrun lets go of its copies, so a
@@ -287,7 +293,8 @@ function Run:start(v)
       end
     end
   end
-  if self.registry then self.registry:update() end  -- `voidrun ps` sees its pid
+  -- `voidrun ps` sees its pid (written once for the first start of all)
+  if self.registry and not self.starting then self.registry:update() end
   return true
 end
 
@@ -330,7 +337,10 @@ function Run:record(v, r)
   if self.opts.stats and r.usage then say("%s: %s", v.name, limits.stats(r.usage)) end
   self.exits[#self.exits + 1] = { void = v, status = r.status }
   if v.main then self.main_status = r.status end
-  if self.registry then self.registry:update() end
+  local others = false
+  for _, st in pairs(self.voids) do others = others or st.running or st.restart_at ~= nil end
+  -- (when the last void ended the entry is about to be removed instead)
+  if self.registry and others then self.registry:update() end
 end
 
 -- Read labelled output; flush whole lines with the void's name.
@@ -484,8 +494,9 @@ function M.run(layout, opts)
   -- removed when this function is left, by return or by error
   local registry <close> = require("voidrun.registry").register(self)
   self.registry = registry
-  for _, v in ipairs(layout.order) do
-    local ok, msg = self:start(v)
+  self.starting = true
+  for i, v in ipairs(layout.order) do
+    local ok, msg = self:start(v, i == #layout.order)
     if not ok then
       -- the layout stops before the rest of it runs
       say("%s: %s", v.name, msg)
@@ -494,6 +505,8 @@ function M.run(layout, opts)
       break
     end
   end
+  self.starting = false
+  if self.registry then self.registry:update() end
   self:loop(sigfd)
   for e, fd in pairs(self.fds) do
     if e.chan.kind ~= "stdio" then core.close(fd) end

@@ -123,8 +123,8 @@ function M.register(run)
     run = run, path = dir .. "/" .. pid, pid = pid, starttime = M.starttime(pid),
     started = os.time(), profile = run.layout.file and (core.realpath(run.layout.file) or run.layout.file) or "?",
   }, Entry)
-  local ok, werr = self:update()
-  if not ok then return nil, werr end
+  -- (The first write is the layout's, once its voids have started: a
+  -- launch pays for one write and one removal.)
   return self
 end
 
