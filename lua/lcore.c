@@ -671,13 +671,17 @@ static int l_getuid(lua_State *L)
 
 extern char **environ;
 
-/* environ() -> { NAME = value } */
+/* environ([prefix]) -> { NAME = value } for the variables whose name
+ * starts with prefix (all by default). */
 static int l_environ(lua_State *L)
 {
+	size_t plen;
+	const char *prefix = luaL_optlstring(L, 1, "", &plen);
+
 	lua_newtable(L);
 	for (char **e = environ; e && *e; e++) {
 		const char *eq = strchr(*e, '=');
-		if (!eq)
+		if (!eq || strncmp(*e, prefix, plen) != 0)
 			continue;
 		lua_pushlstring(L, *e, (size_t)(eq - *e));
 		lua_pushstring(L, eq + 1);

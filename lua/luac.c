@@ -35,7 +35,7 @@ int main(int argc, char **argv)
 		perror(argv[1]);
 		return 1;
 	}
-	r = lua_dump(L, writer, out, 0);
+	r = lua_dump(L, writer, out, 1);
 	if (fclose(out) != 0 || r != 0) {
 		fprintf(stderr, "vr-luac: cannot write %s\n", argv[1]);
 		return 1;

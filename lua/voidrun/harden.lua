@@ -93,10 +93,16 @@ M.groups = {
     "nanosleep", "setitimer", "time", "timer_create", "timer_delete", "timer_getoverrun",
     "timer_gettime", "timer_settime", "timerfd_create", "timerfd_gettime", "timerfd_settime",
   },
-  -- The plain entries of the default filter (core/harden.c), which every
-  -- void has: denying them in a policy changes their action (to kill, say).
-  ["@default"] = core.seccomp_default_names(),
 }
+-- The plain entries of the default filter (core/harden.c), which every
+-- void has: denying them in a policy changes their action (to kill, say).
+-- Asked of the core only when a policy names the group: not at every start.
+setmetatable(M.groups, { __index = function(t, k)
+  if k ~= "@default" then return nil end
+  local names = core.seccomp_default_names()
+  rawset(t, k, names)
+  return names
+end })
 
 ---------------------------------------------------------------- seccomp
 
@@ -180,7 +186,10 @@ local function parse_list(list, key, acc, names)
     local where = ("seccomp.%s[%d]"):format(key, i)
     if type(e) == "string" and e:sub(1, 1) == "@" then
       local g = M.groups[e]
-      if not g then bad("%s: unknown group '%s' (groups: %s)", where, e, table.concat(sorted_keys(M.groups), ", ")) end
+      if not g then
+        local _ = M.groups["@default"]  -- loaded on demand: list it too
+        bad("%s: unknown group '%s' (groups: %s)", where, e, table.concat(sorted_keys(M.groups), ", "))
+      end
       for _, name in ipairs(g) do
         local nr = resolve(name, where)
         if nr then

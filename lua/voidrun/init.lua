@@ -111,6 +111,12 @@ end
 
 -- The probe shipped with voidrun (a static binary that reports what it
 -- sees from inside a void), and a parser for its report.
-vr.probe = require "voidrun.probe"
+-- (Loaded on first use: a profile run never needs it.)
+setmetatable(vr, { __index = function(t, k)
+  if k ~= "probe" then return nil end
+  local probe = require "voidrun.probe"
+  rawset(t, "probe", probe)
+  return probe
+end })
 
 return vr

@@ -746,7 +746,7 @@ function M.load(path, opts)
   opts = opts or {}
   local layout = {
     file = path, dir = core.realpath(path:match("^(.*)/[^/]*$") or ".") or ".",
-    args = opts.args or {}, set = opts.set or {}, environ = opts.environ or core.environ(),
+    args = opts.args or {}, set = opts.set or {}, environ = opts.environ or core.environ("VOIDRUN_"),
     params = {}, param_order = {}, voids = {}, by_name = {},
   }
   local api = M.api(layout)
