@@ -87,6 +87,11 @@ int main(int argc, char **argv)
 			return 125;
 
 	L = luaL_newstate();
+	/* No collection while the library and the profile load: a launch
+	 * allocates little and is short; the collector restarts before a
+	 * layout is supervised and for test runs and scripts (cli.lua). */
+	if (L)
+		lua_gc(L, LUA_GCSTOP);
 	if (!L) {
 		fputs("voidrun: cannot create a Lua state\n", stderr);
 		return 125;

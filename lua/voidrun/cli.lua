@@ -211,6 +211,7 @@ end
 
 function M.main(argv)
   local cmd, i = argv[1], 1
+  if cmd == "test" or cmd == "lua" or cmd == "ps" or cmd == "enter" then collectgarbage("restart") end
   if cmd == "test" then return run_busted(argv, 2) end
   if cmd == "lua" then return run_script(argv, 2) end
   if cmd == "ps" then return require("voidrun.ps").ps(argv, 2) end

@@ -507,6 +507,8 @@ function M.run(layout, opts)
   end
   self.starting = false
   if self.registry then self.registry:update() end
+  -- (stopped while voidrun started: main.c) a layout may run for long
+  collectgarbage("restart")
   self:loop(sigfd)
   for e, fd in pairs(self.fds) do
     if e.chan.kind ~= "stdio" then core.close(fd) end
