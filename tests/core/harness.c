@@ -2,7 +2,9 @@
 #define _GNU_SOURCE
 #include "harness.h"
 
+#include <dirent.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -69,4 +71,43 @@ int vr_test_in_child(int (*fn)(void *), void *arg)
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);
+}
+
+int vr_test_kill_leftovers(void)
+{
+	char path[64], buf[4096];
+	int n = 0;
+	FILE *f;
+
+	(void)snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	f = fopen(path, "re");
+	if (f) {
+		size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+		buf[len] = '\0';
+		(void)fclose(f);
+		for (char *p = buf, *end; *p; p = end) {
+			long pid = strtol(p, &end, 10);
+			if (end == p)
+				break;
+			(void)kill((pid_t)pid, SIGKILL);
+		}
+	}
+	while (waitpid(-1, NULL, __WALL) > 0)
+		n++;
+	return n;
+}
+
+int vr_test_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	(void)closedir(d);
+	return n - 1; /* not the directory's own */
 }

@@ -32,6 +32,13 @@ bool vr_test_can_userns(void);
 /* Whether we are root in the initial user namespace. */
 bool vr_test_is_root(void);
 
+/* Kill and reap every child of this process still there; returns how
+ * many there were (a test that leaves one fails on it). */
+int vr_test_kill_leftovers(void);
+
+/* How many fds this process has open. */
+int vr_test_count_fds(void);
+
 /* Run fn(arg) in a forked child and return its exit status (0..255), or
  * 128+signal. Lets a test assert on work done in namespaces or with a
  * changed process state without disturbing the test runner. */

@@ -63,35 +63,11 @@ static int setup(void **state)
 	return 0;
 }
 
-/* Kill and reap every child still there; returns how many there were. */
-static int kill_leftovers(void)
-{
-	char path[64], buf[4096];
-	int n = 0;
-	FILE *f;
-
-	(void)snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
-	f = fopen(path, "re");
-	if (f) {
-		size_t len = fread(buf, 1, sizeof(buf) - 1, f);
-		buf[len] = '\0';
-		(void)fclose(f);
-		for (char *p = buf, *end; *p; p = end) {
-			long pid = strtol(p, &end, 10);
-			if (end == p)
-				break;
-			(void)kill((pid_t)pid, SIGKILL);
-		}
-	}
-	while (waitpid(-1, NULL, __WALL) > 0)
-		n++;
-	return n;
-}
 
 static int teardown(void **state)
 {
 	struct tmp *t = *state;
-	int left = kill_leftovers();
+	int left = vr_test_kill_leftovers();
 	int r = 0;
 
 	if (fchdir(t->cwd) < 0)

@@ -18,21 +18,6 @@
 
 #include "fd.h"
 
-/* How many fds this process has open. */
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	(void)closedir(d);
-	return n - 1; /* not the directory's own */
-}
 
 /* ---- fixture: the fd count must come back to where it was --------------- */
 
@@ -46,7 +31,7 @@ static int setup(void **state)
 
 	if (!s)
 		return -1;
-	s->before = count_fds();
+	s->before = vr_test_count_fds();
 	*state = s;
 	return s->before < 0 ? -1 : 0;
 }
@@ -54,7 +39,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fdstate *s = *state;
-	int after = count_fds(), r = 0;
+	int after = vr_test_count_fds(), r = 0;
 
 	if (after != s->before) {
 		fprintf(stderr, "teardown: %d fds open before the test, %d after\n", s->before, after);
@@ -165,18 +150,18 @@ static void test_recv_too_many(void **state)
 	assert_int_equal(vr_fd_socketpair(SOCK_STREAM, sv), 0);
 	assert_int_equal(vr_fd_pipe(fds), 0);
 	fds[2] = fds[0];
-	before = count_fds();
+	before = vr_test_count_fds();
 
 	assert_int_equal(vr_fd_send(sv[0], fds, 3, "abc", 3), 3);
 	assert_int_equal(vr_fd_recv(sv[1], got, 1, &n, buf, sizeof(buf)), -EMSGSIZE);
 	assert_int_equal(n, 0);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(vr_test_count_fds(), before);
 
 	/* With room for none at all. */
 	assert_int_equal(vr_fd_send(sv[0], fds, 2, "de", 2), 2);
 	assert_int_equal(vr_fd_recv(sv[1], NULL, 0, &n, buf, sizeof(buf)), -EMSGSIZE);
 	assert_int_equal(n, 0);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(vr_test_count_fds(), before);
 
 	/* The stream is still usable after. */
 	assert_int_equal(vr_fd_send(sv[0], fds, 1, "f", 1), 1);

@@ -38,45 +38,7 @@ static const struct {
 	{ "/lib64/ld-linux-x86-64.so.2", "/lib64/ld-linux-x86-64.so.2" },
 };
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
 
-	if (!d)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	(void)closedir(d);
-	return n - 1;
-}
-
-/* Kill and reap every child still there; returns how many there were. */
-static int kill_leftovers(void)
-{
-	char path[64], buf[4096];
-	int n = 0;
-	FILE *f;
-
-	(void)snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
-	f = fopen(path, "re");
-	if (f) {
-		size_t len = fread(buf, 1, sizeof(buf) - 1, f);
-		buf[len] = '\0';
-		(void)fclose(f);
-		for (char *p = buf, *end; *p; p = end) {
-			long pid = strtol(p, &end, 10);
-			if (end == p)
-				break;
-			(void)kill((pid_t)pid, SIGKILL);
-		}
-	}
-	while (waitpid(-1, NULL, __WALL) > 0)
-		n++;
-	return n;
-}
 
 /* ---- fixture ------------------------------------------------------------ */
 
@@ -99,7 +61,7 @@ static int setup(void **state)
 	for (size_t i = 0; i < 4; i++)
 		s->fds[i] = -1;
 	(void)sigprocmask(SIG_SETMASK, NULL, &s->mask);
-	s->fds_before = count_fds();
+	s->fds_before = vr_test_count_fds();
 	*state = s;
 	return s->fds_before < 0 ? -1 : 0;
 }
@@ -134,12 +96,12 @@ static int teardown(void **state)
 		r = -1;
 	}
 
-	left = kill_leftovers();
+	left = vr_test_kill_leftovers();
 	if (left) {
 		fprintf(stderr, "teardown: %d child process(es) left behind\n", left);
 		r = -1;
 	}
-	after = count_fds();
+	after = vr_test_count_fds();
 	if (after != s->fds_before) {
 		fprintf(stderr, "teardown: %d fds open before the test, %d after\n", s->fds_before, after);
 		r = -1;
