@@ -12,7 +12,7 @@ packages=(
   libcmocka-dev                         # C unit tests
   lua-busted                            # Lua specs
   bubblewrap                            # the benchmark's peer
-  passwd util-linux                     # useradd and runuser, for the unprivileged test run
+  passwd util-linux procps              # useradd and runuser, for the unprivileged test run; ps
   libssl-dev openssl curl               # profiles/tls.lua's handler; its test CA and client
   ucspi-tcp                             # tcpserver, the connection benchmark's baseline
   qemu-system-x86 linux-image-amd64     # the pure cgroup v2 run of the limit specs (tests/vm/run.sh):
