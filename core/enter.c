@@ -15,6 +15,7 @@
 #include <linux/close_range.h>
 
 #include "enter.h"
+#include "harden.h"
 #include "util.h"
 
 #ifndef SECBIT_NOROOT
@@ -51,7 +52,7 @@ static _Noreturn void child_fail(int fd, int step)
 /* The child, already in every namespace of the void: become what a void's
  * entry is. Allocates nothing; only async-signal-safe calls and libcap's
  * syscall wrappers (cap_set_secbits, cap_drop_bound: no allocation). */
-static _Noreturn void child(int fd, const struct vr_enter *e)
+static _Noreturn void child(int fd, const struct vr_enter *e, const struct vr_seccomp *filter)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct none[2] = { 0 };
@@ -85,6 +86,11 @@ static _Noreturn void child(int fd, const struct vr_enter *e)
 		child_fail(fd, STEP_CAPS);
 	if (chdir("/") < 0)
 		child_fail(fd, STEP_EXEC);
+	/* Every void has the default seccomp filter: what runs here has it
+	 * too, so that what it can do is what the void can. (A profile's own
+	 * policy and its Landlock rules are not known here: doc/inspect.md.) */
+	if (filter && vr_seccomp_install(filter) < 0)
+		child_fail(fd, STEP_CAPS);
 	execve(e->path, e->argv, e->envp);
 	child_fail(fd, STEP_EXEC);
 }
@@ -98,9 +104,16 @@ int vr_enter_exec(int pidfd, const struct vr_enter *e, int *ret_status, const ch
 	ssize_t n;
 	pid_t pid;
 
+	const struct vr_seccomp *filter = NULL;
+
 	*ret_step = "setns";
 	if (!e->path || e->path[0] != '/' || !e->argv || !e->argv[0] || !e->envp)
 		return -EINVAL;
+	/* Made ready here: the child may not allocate. */
+	*ret_step = "seccomp";
+	if (vr_seccomp_default(&filter) < 0)
+		return -EIO;
+	*ret_step = "setns";
 	/* One setns(2) with a pidfd joins every namespace at once, user
 	 * namespace first: its capabilities allow the rest. */
 	if (setns(pidfd, ENTER_NS) < 0)
@@ -115,7 +128,7 @@ int vr_enter_exec(int pidfd, const struct vr_enter *e, int *ret_status, const ch
 	if (pid < 0)
 		return vr_neg_errno();
 	if (pid == 0)
-		child(wr, e);
+		child(wr, e, filter);
 	vr_closep(&wr);
 	wr = -1;
 	do

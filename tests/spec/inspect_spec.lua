@@ -194,6 +194,8 @@ describe("voidrun enter", function()
     local out = r.stdout
     assert.are.equal("void", out:match("^([^\n]*)"))
     assert.are.equal("0000000000000000", out:match("CapEff:%s*(%x+)"))
+    -- the void's default seccomp filter applies to what runs there too
+    assert.are.equal("2", out:match("Seccomp:%s*(%d)"))
     assert.are.equal("0000000000000000", out:match("CapPrm:%s*(%x+)"))
     assert.are.equal("0000000000000000", out:match("CapBnd:%s*(%x+)"))
     assert.are.equal("1", out:match("NoNewPrivs:%s*(%d)"))
