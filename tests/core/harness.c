@@ -3,6 +3,10 @@
 #include "harness.h"
 
 #include <dirent.h>
+#include <ftw.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -110,4 +114,25 @@ int vr_test_count_fds(void)
 			n++;
 	(void)closedir(d);
 	return n - 1; /* not the directory's own */
+}
+
+int vr_test_mkdtemp(const char *name, char *ret_dir)
+{
+	char tmpl[PATH_MAX];
+
+	(void)snprintf(tmpl, sizeof(tmpl), "/tmp/vr-test-%s-XXXXXX", name);
+	return mkdtemp(tmpl) && realpath(tmpl, ret_dir) ? 0 : -1;
+}
+
+static int rm_one(const char *p, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	return remove(p);
+}
+
+int vr_test_rmtree(const char *dir)
+{
+	return nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }

@@ -36,6 +36,14 @@ bool vr_test_is_root(void);
  * many there were (a test that leaves one fails on it). */
 int vr_test_kill_leftovers(void);
 
+/* A fresh directory /tmp/vr-test-NAME-XXXXXX, its real path in ret_dir
+ * (PATH_MAX bytes). Returns 0 or -1. */
+int vr_test_mkdtemp(const char *name, char *ret_dir);
+
+/* Remove dir and everything below it (not following symlinks). Returns 0
+ * or -1 with errno set. */
+int vr_test_rmtree(const char *dir);
+
 /* How many fds this process has open. */
 int vr_test_count_fds(void);
 

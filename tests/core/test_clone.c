@@ -27,15 +27,6 @@
 #include "clone.h"
 #include "idmap.h"
 
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080
-#endif
-#ifndef CLONE_CLEAR_SIGHAND
-#define CLONE_CLEAR_SIGHAND 0x100000000ULL
-#endif
-#ifndef CLONE_INTO_CGROUP
-#define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
 
 /* ---- fixture: a fresh temp dir; no child may outlive a test ----------- */
 
@@ -46,10 +37,9 @@ struct tmp {
 
 static int setup(void **state)
 {
-	char tmpl[] = "/tmp/vr-test-clone-XXXXXX";
 	struct tmp *t = calloc(1, sizeof(*t));
 
-	if (!t || !mkdtemp(tmpl) || !realpath(tmpl, t->dir)) {
+	if (!t || vr_test_mkdtemp("clone", t->dir) < 0) {
 		free(t);
 		return -1;
 	}

@@ -37,10 +37,9 @@ struct tmp {
 
 static int setup(void **state)
 {
-	char tmpl[] = "/tmp/vr-test-mount-XXXXXX";
 	struct tmp *t = calloc(1, sizeof(*t));
 
-	if (!t || !mkdtemp(tmpl) || !realpath(tmpl, t->dir)) {
+	if (!t || vr_test_mkdtemp("mount", t->dir) < 0) {
 		free(t);
 		return -1;
 	}
@@ -48,18 +47,10 @@ static int setup(void **state)
 	return 0;
 }
 
-static int rm_one(const char *p, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(p);
-}
-
 static int teardown(void **state)
 {
 	struct tmp *t = *state;
-	int r = nftw(t->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	int r = vr_test_rmtree(t->dir);
 
 	if (r < 0)
 		fprintf(stderr, "teardown: removing %s: %s\n", t->dir, strerror(errno));

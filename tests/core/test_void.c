@@ -66,14 +66,6 @@ static int setup(void **state)
 	return s->fds_before < 0 ? -1 : 0;
 }
 
-static int rm_one(const char *p, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(p);
-}
-
 static int teardown(void **state)
 {
 	struct vstate *s = *state;
@@ -91,7 +83,7 @@ static int teardown(void **state)
 		if (s->fds[i] >= 0)
 			(void)close(s->fds[i]);
 	(void)sigprocmask(SIG_SETMASK, &s->mask, NULL);
-	if (s->tmp[0] && nftw(s->tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS) < 0) {
+	if (s->tmp[0] && vr_test_rmtree(s->tmp) < 0) {
 		fprintf(stderr, "teardown: removing %s: %s\n", s->tmp, strerror(errno));
 		r = -1;
 	}
