@@ -89,7 +89,7 @@ static _Noreturn void child(int fd, const struct vr_enter *e, const struct vr_se
 	/* Every void has the default seccomp filter: what runs here has it
 	 * too, so that what it can do is what the void can. (A profile's own
 	 * policy and its Landlock rules are not known here: doc/inspect.md.) */
-	if (filter && vr_seccomp_install(filter) < 0)
+	if (filter && vr_seccomp_install(filter, NULL) < 0)
 		child_fail(fd, STEP_CAPS);
 	execve(e->path, e->argv, e->envp);
 	child_fail(fd, STEP_EXEC);

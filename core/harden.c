@@ -34,6 +34,16 @@
 struct vr_seccomp {
 	size_t n;
 	struct sock_fprog progs[VR_SC_MAX_PROGS];
+	/* A policy whose kills are named (vr_sc_policy.name_kills): the
+	 * program installed with a listener for pid 1, and the default
+	 * filter to install instead of the embedded one, without the entries
+	 * this policy kills (see vr_seccomp_compile). */
+	bool listen;               /* the last program gets the listener */
+	struct vr_seccomp *base;
+	/* The same policy with the kernel's kills, for where pid 1 cannot
+	 * listen: a function entry, which may not share pid 1's fds, and a
+	 * voidrun run under a supervisor that listens already (EBUSY). */
+	struct vr_seccomp *plain;
 };
 
 int vr_seccomp_resolve(const char *name)
@@ -55,7 +65,14 @@ void vr_seccomp_free(struct vr_seccomp *s)
 		return;
 	for (size_t i = 0; i < s->n; i++)
 		free(s->progs[i].filter);
+	vr_seccomp_free(s->base);
+	vr_seccomp_free(s->plain);
 	free(s);
+}
+
+static struct vr_seccomp *seccomp_new(void)
+{
+	return calloc(1, sizeof(struct vr_seccomp));
 }
 
 size_t vr_seccomp_size(const struct vr_seccomp *s)
@@ -69,10 +86,15 @@ size_t vr_seccomp_size(const struct vr_seccomp *s)
 
 static struct vr_seccomp *seccomp_dup(const struct vr_seccomp *s)
 {
-	struct vr_seccomp *d = calloc(1, sizeof(*d));
+	struct vr_seccomp *d = seccomp_new();
 
 	if (!d)
 		return NULL;
+	d->listen = s->listen;
+	if ((s->base && !(d->base = seccomp_dup(s->base))) || (s->plain && !(d->plain = seccomp_dup(s->plain)))) {
+		vr_seccomp_free(d);
+		return NULL;
+	}
 	for (size_t i = 0; i < s->n; i++) {
 		size_t bytes = s->progs[i].len * sizeof(struct sock_filter);
 		d->progs[i].filter = malloc(bytes);
@@ -137,13 +159,13 @@ static bool valid_action(int action)
 	return action >= VR_SC_ALLOW && action <= VR_SC_LOG;
 }
 
-static uint32_t scmp_action(int action, int err)
+static uint32_t scmp_action(int action, int err, bool notify)
 {
 	switch (action) {
 	case VR_SC_ERRNO:
 		return SCMP_ACT_ERRNO((uint32_t)err);
 	case VR_SC_KILL:
-		return SCMP_ACT_KILL_PROCESS;
+		return notify ? SCMP_ACT_NOTIFY : SCMP_ACT_KILL_PROCESS;
 	case VR_SC_TRAP:
 		return SCMP_ACT_TRAP;
 	case VR_SC_LOG:
@@ -231,6 +253,8 @@ static bool has_cond(const struct vr_sc_policy *p, int nr, bool deny)
 	return false;
 }
 
+static int default_compile(const struct vr_sc_policy *killer, struct vr_seccomp **ret);
+
 /* libseccomp merges the rules of one system call into a decision tree, and
  * an unconditional rule there silently swallows conditional ones of another
  * action. So that "deny wins where both match" holds, deny rules with
@@ -240,8 +264,9 @@ int vr_seccomp_compile(const struct vr_sc_policy *p, struct vr_seccomp **ret)
 {
 	struct vr_seccomp *s = NULL;
 	scmp_filter_ctx rules_ctx = NULL, exceptions_ctx = NULL;
-	uint32_t def, deny;
+	uint32_t def, deny, exception;
 	int execve_nr = seccomp_syscall_resolve_name("execve");
+	const int exits[] = { SCMP_SYS(exit), SCMP_SYS(exit_group) };
 	bool uses_errno;
 	int r = -EINVAL;
 
@@ -267,9 +292,14 @@ int vr_seccomp_compile(const struct vr_sc_policy *p, struct vr_seccomp **ret)
 			return -EINVAL;
 	}
 
-	def = scmp_action(p->def, p->err);
-	deny = scmp_action(p->deny, p->err);
-	s = calloc(1, sizeof(*s));
+	/* Named kills: the call waits for pid 1, which kills the process
+	 * and reports the call (vr_harden_apply_entry). One program of a
+	 * process may have a listener, so the conditional denies keep the
+	 * kernel's own kill: those stay unnamed. */
+	def = scmp_action(p->def, p->err, p->name_kills);
+	deny = scmp_action(p->deny, p->err, p->name_kills);
+	exception = scmp_action(p->deny, p->err, false);
+	s = seccomp_new();
 	rules_ctx = new_ctx(def, true);
 	if (!s || !rules_ctx) {
 		r = -ENOMEM;
@@ -289,7 +319,7 @@ int vr_seccomp_compile(const struct vr_sc_policy *p, struct vr_seccomp **ret)
 				r = -ENOMEM;
 				goto out;
 			}
-			r = add_rule(exceptions_ctx, deny, rule);
+			r = add_rule(exceptions_ctx, exception, rule);
 		} else {
 			/* What the default does anyway needs no rule (libseccomp
 			 * refuses one), nor do conditions under an outright allow. */
@@ -305,10 +335,36 @@ int vr_seccomp_compile(const struct vr_sc_policy *p, struct vr_seccomp **ret)
 		if (r < 0)
 			goto out;
 	}
+	/* Named kills wait for pid 1, which waits for the entry until it
+	 * has exec'd: an entry whose exec failed must be able to exit. */
+	for (size_t i = 0; p->name_kills && i < VR_ARRAY_SIZE(exits); i++) {
+		if (has_plain(p, exits[i], false) || has_cond(p, exits[i], false) || has_cond(p, exits[i], true))
+			continue;
+		if (has_plain(p, exits[i], true)) {
+			if (p->deny == VR_SC_KILL) {
+				r = -EINVAL;
+				goto out;
+			}
+			continue;
+		}
+		if (p->def != VR_SC_KILL)
+			continue;
+		r = seccomp_rule_add(rules_ctx, SCMP_ACT_ALLOW, exits[i], 0);
+		if (r < 0)
+			goto out;
+	}
 	/* The rules last: their default may deny seccomp(2) itself. */
 	r = exceptions_ctx ? export_prog(exceptions_ctx, s) : 0;
 	if (r >= 0)
 		r = export_prog(rules_ctx, s);
+	if (r >= 0 && p->name_kills && (p->def == VR_SC_KILL || p->deny == VR_SC_KILL)) {
+		struct vr_sc_policy plain = *p;
+		plain.name_kills = false;
+		s->listen = true;
+		r = default_compile(p, &s->base);
+		if (r >= 0)
+			r = vr_seccomp_compile(&plain, &s->plain);
+	}
 out:
 	if (rules_ctx)
 		seccomp_release(rules_ctx);
@@ -420,7 +476,26 @@ static int prepend_personality(struct vr_seccomp *s)
 #define CLONE_FLAGS_ARG 0
 #endif
 
-int vr_seccomp_default_compile(struct vr_seccomp **ret)
+/* What p does with every call of nr: its action, or 0 when that depends
+ * on the arguments. */
+static int policy_verdict(const struct vr_sc_policy *p, int nr)
+{
+	if (has_cond(p, nr, true) || has_cond(p, nr, false))
+		return 0;
+	if (has_plain(p, nr, true))
+		return p->deny;
+	if (has_plain(p, nr, false))
+		return VR_SC_ALLOW;
+	return p->def;
+}
+
+/* The default filter; with a policy whose kills are named, without the
+ * plain entries that policy kills outright. The kernel keeps the most
+ * restrictive answer of all filters, and to it a failure with EPERM ranks
+ * above a notification: left in, the default's EPERM would turn the
+ * policy's kill of, say, ptrace into a mere failure. The policy's filter
+ * still stops those calls, so nothing gets through that did before. */
+static int default_compile(const struct vr_sc_policy *killer, struct vr_seccomp **ret)
 {
 	static const uint64_t ns_flags[] = {
 		CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER,
@@ -429,7 +504,7 @@ int vr_seccomp_default_compile(struct vr_seccomp **ret)
 	/* ioctl's request is an unsigned int to the kernel: compare the low
 	 * half only, or 0x100005412 would pass for something else. */
 	static const uint64_t ioctls[] = { TIOCSTI, TIOCLINUX };
-	struct vr_seccomp *s = calloc(1, sizeof(*s));
+	struct vr_seccomp *s = seccomp_new();
 	scmp_filter_ctx ctx = new_ctx(SCMP_ACT_ALLOW, false);
 	int r = 0;
 
@@ -441,6 +516,8 @@ int vr_seccomp_default_compile(struct vr_seccomp **ret)
 		int nr = vr_seccomp_resolve(default_deny[i]);
 		if (nr == -ENOSYS)
 			continue;  /* not on this architecture */
+		if (nr >= 0 && killer && policy_verdict(killer, nr) == VR_SC_KILL)
+			continue;
 		r = nr < 0 ? nr : seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
 	}
 	/* clone3 passes its flags in memory, out of a filter's reach: ENOSYS,
@@ -466,6 +543,16 @@ out:
 	}
 	*ret = s;
 	return 0;
+}
+
+int vr_seccomp_default_compile(struct vr_seccomp **ret)
+{
+	return default_compile(NULL, ret);
+}
+
+char *vr_seccomp_name(int nr)
+{
+	return seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
 }
 
 const void *vr_seccomp_prog(const struct vr_seccomp *s, size_t i, size_t *ret_len)
@@ -509,11 +596,29 @@ int vr_seccomp_default(const struct vr_seccomp **ret)
 }
 #endif
 
-int vr_seccomp_install(const struct vr_seccomp *s)
+int vr_seccomp_install(const struct vr_seccomp *s, int *ret_listener)
 {
-	for (size_t i = 0; s && i < s->n; i++)
-		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &s->progs[i]) < 0)
+	if (ret_listener)
+		*ret_listener = -1;
+	/* Without a listener its kills would fail with ENOSYS: the kernel's. */
+	if (s && s->listen && !ret_listener)
+		s = s->plain;
+	for (size_t i = 0; s && i < s->n; i++) {
+		bool listen = s->listen && i == s->n - 1;
+		long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+				 listen ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0, &s->progs[i]);
+		if (r < 0 && listen && errno == EBUSY) {
+			/* A filter of ours already has a listener: the
+			 * plain program's conditional part is the same. */
+			const struct sock_fprog *last = &s->plain->progs[s->plain->n - 1];
+			r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, last);
+			listen = false;
+		}
+		if (r < 0)
 			return vr_neg_errno();
+		if (listen)
+			*ret_listener = (int)r;
+	}
 	return 0;
 }
 
@@ -838,11 +943,13 @@ static int apply_landlock(const struct vr_harden *h, const char **ret_what)
 	return r;
 }
 
-int vr_harden_apply_entry(const struct vr_harden *h, const char **ret_what)
+int vr_harden_apply_entry(const struct vr_harden *h, const char **ret_what, int *ret_listener)
 {
 	const struct vr_seccomp *def;
 	int r;
 
+	if (ret_listener)
+		*ret_listener = -1;
 	/* Landlock first: the profile's filter may deny its system calls. */
 	r = apply_landlock(h, ret_what);
 	if (r < 0)
@@ -852,8 +959,10 @@ int vr_harden_apply_entry(const struct vr_harden *h, const char **ret_what)
 	r = vr_seccomp_default(&def);
 	if (r < 0 || !def)
 		return r < 0 ? r : -ENOTRECOVERABLE;
-	r = vr_seccomp_install(def);
+	if (h && h->seccomp && h->seccomp->base)
+		def = h->seccomp->base;
+	r = vr_seccomp_install(def, NULL);
 	if (r >= 0 && h)
-		r = vr_seccomp_install(h->seccomp);
+		r = vr_seccomp_install(h->seccomp, ret_listener);
 	return r;
 }

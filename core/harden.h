@@ -54,6 +54,12 @@ struct vr_sc_policy {
 	int err;    /* errno of VR_SC_ERRNO, 1..4095 */
 	const struct vr_sc_rule *rules;
 	size_t n_rules;
+	/* Kill through pid 1 so that voidrun can name the call: the kill
+	 * actions become SECCOMP_RET_USER_NOTIF, the process waits in the
+	 * call until pid 1, the listener, kills it (vr_harden_apply_entry).
+	 * The compiled filter also holds the policy with the kernel's kills,
+	 * for where pid 1 cannot listen (vr_seccomp_install). */
+	bool name_kills;
 };
 
 /* A compiled filter: one or two BPF programs, installed in order. */
@@ -98,9 +104,16 @@ size_t vr_seccomp_size(const struct vr_seccomp *s);
 /* Free; accepts NULL. */
 void vr_seccomp_free(struct vr_seccomp *s);
 
+/* The name of native system call nr (to free), or NULL. */
+char *vr_seccomp_name(int nr);
+
 /* Install a compiled filter in the calling thread. Needs no_new_privs (or
- * CAP_SYS_ADMIN). Child-safe. Returns 0 or -errno. */
-int vr_seccomp_install(const struct vr_seccomp *s);
+ * CAP_SYS_ADMIN). A filter compiled with name_kills stores the fd of its
+ * listener (close-on-exec) in *ret_listener; where it cannot have one
+ * (ret_listener NULL, or a filter installed earlier has one: EBUSY) it is
+ * installed with the kernel's kills instead and *ret_listener is -1.
+ * Child-safe. Returns 0 or -errno. */
+int vr_seccomp_install(const struct vr_seccomp *s, int *ret_listener);
 
 /* ------------------------------------------------------------ Landlock */
 
@@ -153,7 +166,9 @@ int vr_harden_apply_caps(const struct vr_harden *h);
 
 /* In the entry process, right before execve (or the entry function), with
  * no_new_privs set and capabilities dropped: apply Landlock (where the
- * kernel has it) and install the seccomp filters. Child-safe: no
+ * kernel has it) and install the seccomp filters. With a policy compiled
+ * with name_kills, *ret_listener gets the fd of its listener for pid 1
+ * (else -1; with ret_listener NULL its kills are the kernel's). Child-safe: no
  * allocation. Returns 0 or -errno; *ret_what names what failed ("landlock",
  * a path, "seccomp"). h may be NULL (the defaults). */
-int vr_harden_apply_entry(const struct vr_harden *h, const char **ret_what);
+int vr_harden_apply_entry(const struct vr_harden *h, const char **ret_what, int *ret_listener);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -182,6 +183,21 @@ int vr_limit_sigwait(const struct vr_limit *l, const struct timespec *start, con
 	if (sig < 0)
 		return errno == EAGAIN ? -ETIMEDOUT : vr_neg_errno();
 	return sig;
+}
+
+int vr_limit_time_left(const struct vr_limit *l, const struct timespec *start)
+{
+	struct timespec now;
+	int64_t ns;
+
+	if (!l || !(l->set & BIT(VR_LIMIT_TIME)))
+		return -1;
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = ((int64_t)start->tv_sec - now.tv_sec) * 1000000000LL + (start->tv_nsec - now.tv_nsec) +
+	     (int64_t)l->value[VR_LIMIT_TIME] * 1000000LL;
+	if (ns <= 0)
+		return 0;
+	return ns / 1000000 >= INT_MAX ? INT_MAX : (int)((ns + 999999) / 1000000);
 }
 
 /* ------------------------------------------------------------ run time */

@@ -107,6 +107,11 @@ int vr_limit_apply_child(const struct vr_limit *l, const char **ret_what);
  * (-EINTR, -ETIMEDOUT). Child-safe. Accepts NULL. */
 int vr_limit_sigwait(const struct vr_limit *l, const struct timespec *start, const sigset_t *set, siginfo_t *si);
 
+/* The milliseconds left of l's time limit, counted from start
+ * (CLOCK_MONOTONIC), for a poll(2) timeout: -1 without a time limit, 0
+ * once it is up (a part of a millisecond left counts as one). */
+int vr_limit_time_left(const struct vr_limit *l, const struct timespec *start);
+
 /* ------------------------------------------------------------ run time */
 
 struct vr_limit_run;

@@ -10,11 +10,13 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <linux/close_range.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -45,13 +47,17 @@
 
 #define VR_MAX_FD 1024
 
-enum { VR_MSG_READY = 1, VR_MSG_ERROR, VR_MSG_EXIT, VR_MSG_TIMEOUT };
+enum { VR_MSG_READY = 1, VR_MSG_ERROR, VR_MSG_EXIT, VR_MSG_TIMEOUT, VR_MSG_SECCOMP };
 
 /* What pid 1 reports to voidrun. Written whole, in one write(2) of less
- * than PIPE_BUF bytes, so it is never interleaved or split. */
+ * than PIPE_BUF bytes, so it is never interleaved or split. A SECCOMP
+ * message: status is the system call's number, pid the process killed
+ * for it (as pid 1 sees it), entry whether that was the entry. */
 struct vr_msg {
 	int type;
 	int status;
+	int pid;
+	int entry;  /* SECCOMP: 1 when that process was the entry */
 	struct vr_err err;
 };
 
@@ -287,18 +293,26 @@ struct child {
 	int sync_fd;
 };
 
-static void child_send(const struct child *c, int type, int status, const struct vr_err *err)
+static void child_send_pid(const struct child *c, int type, int status, pid_t pid, bool entry,
+			   const struct vr_err *err)
 {
 	struct vr_msg m;
 
 	memset(&m, 0, sizeof(m));
 	m.type = type;
 	m.status = status;
+	m.pid = pid;
+	m.entry = entry;
 	if (err)
 		m.err = *err;
 	/* Nothing to do on failure: the parent then sees pid 1 end without a
 	 * report and says so. */
 	(void)!write(c->status_fd, &m, sizeof(m));
+}
+
+static void child_send(const struct child *c, int type, int status, const struct vr_err *err)
+{
+	child_send_pid(c, type, status, 0, false, err);
 }
 
 static _Noreturn void child_fail(const struct child *c, int step, int err, const char *path, const char *path2)
@@ -651,80 +665,194 @@ static void child_drop_caps(const struct child *c)
 		child_fail(c, VR_STEP_NNP, errno, NULL, NULL);
 }
 
+/* The exec entry, started by pid 1 with clone(CLONE_VM | CLONE_VFORK |
+ * CLONE_FILES), shares with pid 1 its memory until it execs, so that a
+ * failure is seen in pid 1 without another pipe, and its fd table until
+ * then, so that the listener of a filter with named kills, created as the
+ * entry installs the filter, is pid 1's: execve gives the entry a table of
+ * its own, where the close-on-exec listener does not survive. */
+struct entry {
+	const struct vr_plan *plan;
+	int step, err;
+	const char *what;
+	int listener;
+};
+
+static int entry_exec(void *arg)
+{
+	struct entry *e = arg;
+	const struct vr_plan *p = e->plan;
+	sigset_t none;
+	int r;
+
+	/* Signals first: once the filter is in, a profile's policy may
+	 * allow nothing but execve (and exit). */
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	r = vr_harden_apply_entry(p->harden, &e->what, &e->listener);
+	if (r < 0) {
+		e->step = VR_STEP_HARDEN;
+		e->err = -r;
+		_exit(125);
+	}
+	execve(p->path, p->argv, p->envp);
+	e->step = VR_STEP_EXEC;
+	e->err = errno;
+	e->what = p->path;
+	_exit(127);
+}
+
+/* A call the profile's policy kills was made: the process waits in it for
+ * us. Kill it and say which call it was. Returns the pid killed, or 0. */
+static pid_t seccomp_kill(const struct child *c, int listener, pid_t entry)
+{
+	struct seccomp_notif req;
+
+	memset(&req, 0, sizeof(req));
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
+		return 0;  /* it died in the meantime */
+	if (req.pid == 0) {
+		/* Not in our pid namespace (it cannot be: clone with
+		 * CLONE_NEWPID is denied): refuse the call at least. */
+		struct seccomp_notif_resp resp = { .id = req.id, .error = -EPERM };
+		(void)ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+		return 0;
+	}
+	(void)kill((pid_t)req.pid, SIGKILL);
+	child_send_pid(c, VR_MSG_SECCOMP, req.data.nr, (pid_t)req.pid, (pid_t)req.pid == entry, NULL);
+	return (pid_t)req.pid;
+}
+
+/* Reap every child that ended; when the entry did, report its status and
+ * exit with it. A kill for seccomp (pid 1's SIGKILL) is reported as the
+ * kernel's own would be: death by SIGSYS. */
+static void reap(const struct child *c, pid_t entry, bool entry_seccomp)
+{
+	for (;;) {
+		int st;
+		pid_t pid = waitpid(-1, &st, WNOHANG);
+		if (pid <= 0)
+			return;
+		if (pid == entry) {
+			if (entry_seccomp && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL)
+				st = SIGSYS;  /* the wait status of death by SIGSYS */
+			child_send(c, VR_MSG_EXIT, st, NULL);
+			_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+		}
+	}
+}
+
+/* pid 1's loop with a listener: signals through a signalfd, the listener
+ * and the time limit in one poll. */
+static _Noreturn void supervise(const struct child *c, pid_t entry, int listener, const sigset_t *all,
+				const struct timespec *started)
+{
+	int sfd = signalfd(-1, all, SFD_CLOEXEC | SFD_NONBLOCK);
+	bool entry_seccomp = false;
+
+	if (sfd < 0)
+		_exit(125);
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = listener, .events = POLLIN },
+		};
+		int left = vr_limit_time_left(c->plan->limits, started);
+		if (left == 0) {
+			child_send(c, VR_MSG_TIMEOUT, 0, NULL);
+			_exit(124);
+		}
+		if (poll(pfd, 2, left) < 0)
+			continue;
+		if (pfd[1].revents & POLLIN) {
+			if (seccomp_kill(c, listener, entry) == entry)
+				entry_seccomp = true;
+		} else if (pfd[1].revents & (POLLHUP | POLLERR)) {
+			/* No process is left that could be notified. */
+			(void)close(listener);
+			listener = -1;
+		}
+		struct signalfd_siginfo si;
+		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			if (si.ssi_signo == SIGCHLD)
+				reap(c, entry, entry_seccomp);
+			else
+				(void)kill(entry, (int)si.ssi_signo);
+		}
+	}
+}
+
 /* pid 1 of the void: start the entry, then reap every child and forward
  * every signal until the entry ends; report its status and exit with it.
  * When pid 1 exits the kernel kills what is left in the pid namespace. */
 static _Noreturn void child_init(struct child *c, const sigset_t *all)
 {
 	const struct vr_plan *p = c->plan;
-	volatile int fail_step = 0, fail_errno = 0;
-	const char *volatile fail_what = NULL;
-	sigset_t none;
+	struct entry e = { .plan = p, .listener = -1 };
 	pid_t entry;
-	int status = 0;
 	struct timespec started;
 
-	sigemptyset(&none);
 	/* The time limit counts from here (core/limit.h: pid 1 keeps it). */
 	(void)clock_gettime(CLOCK_MONOTONIC, &started);
 	if (p->entry_fn) {
 		/* A function entry runs our own code, which needs memory of its
-		 * own: fork. It reports its own failures. */
+		 * own: fork. It reports its own failures. Its policy kills
+		 * with the kernel's kill (no listener): sharing our fd table
+		 * with it, as the exec entry does until it execs, would hand
+		 * it the listener. */
 		entry = fork();
 		if (entry < 0)
 			child_fail(c, VR_STEP_FORK, errno, NULL, NULL);
 		if (entry == 0) {
 			const char *what = NULL;
-			int r = vr_harden_apply_entry(p->harden, &what);
+			sigset_t none;
+			int r = vr_harden_apply_entry(p->harden, &what, NULL);
 			if (r < 0)
 				child_fail(c, VR_STEP_HARDEN, -r, what, NULL);
 			(void)close(c->status_fd);
 			if (c->sync_fd >= 0)
 				(void)close(c->sync_fd);
+			sigemptyset(&none);
 			(void)sigprocmask(SIG_SETMASK, &none, NULL);
 			_exit(p->entry_fn(p->entry_arg) & 0xff);
 		}
 	} else {
-		/* vfork: the entry shares our memory until it execs, so a
-		 * failure is seen here without another pipe, and pid 1 resumes
-		 * only once the entry runs its own program. */
-		entry = vfork();
+		/* Its own stack: it runs while we wait, in our memory. */
+		enum { STACK = 256 * 1024 };
+		void *stack = mmap(NULL, STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+		if (stack == MAP_FAILED)
+			child_fail(c, VR_STEP_FORK, errno, NULL, NULL);
+		entry = clone(entry_exec, (char *)stack + STACK, CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &e);
 		if (entry < 0)
 			child_fail(c, VR_STEP_FORK, errno, NULL, NULL);
-		if (entry == 0) {
-			const char *what = NULL;
-			/* Signals first: once the filter is in, a profile's
-			 * policy may allow nothing but execve. */
-			(void)sigprocmask(SIG_SETMASK, &none, NULL);
-			int r = vr_harden_apply_entry(p->harden, &what);
-			if (r < 0) {
-				fail_step = VR_STEP_HARDEN;
-				fail_errno = -r;
-				fail_what = what;
-				_exit(125);
-			}
-			execve(p->path, p->argv, p->envp);
-			fail_step = VR_STEP_EXEC;
-			fail_errno = errno;
-			fail_what = p->path;
-			_exit(127);
+		(void)munmap(stack, STACK);
+		if (e.step) {
+			(void)waitpid(entry, NULL, 0);
+			child_fail(c, e.step, e.err, e.what, NULL);
 		}
-	}
-	if (fail_step) {
-		(void)waitpid(entry, NULL, 0);
-		child_fail(c, fail_step, fail_errno, fail_what, NULL);
 	}
 	child_send(c, VR_MSG_READY, 0, NULL);
 
 	/* Pid 1 needs none of the entry's fds: holding them would keep pipes
-	 * open after the entry closed its end. Only the status pipe stays. */
+	 * open after the entry closed its end. Only the status pipe stays,
+	 * at 3, and the listener, at 4. */
+	int listener = e.listener >= 0 ? fcntl(e.listener, F_DUPFD_CLOEXEC, 5) : -1;
+	if (e.listener >= 0 && listener < 0)
+		_exit(125);
 	if (dup2(c->status_fd, 3) < 0)
 		_exit(125);
 	c->status_fd = 3;
+	if (listener >= 0) {
+		if (dup3(listener, 4, O_CLOEXEC) < 0)
+			_exit(125);
+		listener = 4;
+	}
 	(void)syscall(SYS_close_range, 0, 2, 0);
-	(void)syscall(SYS_close_range, 4, ~0U, 0);
+	(void)syscall(SYS_close_range, listener >= 0 ? 5 : 4, ~0U, 0);
 	c->sync_fd = -1;
 
+	if (listener >= 0)
+		supervise(c, entry, listener, all, &started);
 	for (;;) {
 		siginfo_t si;
 		int sig = vr_limit_sigwait(p->limits, &started, all, &si);
@@ -737,21 +865,10 @@ static _Noreturn void child_init(struct child *c, const sigset_t *all)
 		}
 		if (sig < 0)
 			continue;
-		if (sig != SIGCHLD) {
+		if (sig != SIGCHLD)
 			(void)kill(entry, sig);
-			continue;
-		}
-		for (;;) {
-			int st;
-			pid_t pid = waitpid(-1, &st, WNOHANG);
-			if (pid <= 0)
-				break;
-			if (pid == entry) {
-				status = st;
-				child_send(c, VR_MSG_EXIT, status, NULL);
-				_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-			}
-		}
+		else
+			reap(c, entry, false);
 	}
 }
 
@@ -1139,6 +1256,10 @@ int vr_void_wait(struct vr_void *v, int sigfd, int *ret_status, struct vr_err *r
 			result = 0;
 		} else if (m.type == VR_MSG_TIMEOUT) {
 			timed_out = true;
+		} else if (m.type == VR_MSG_SECCOMP && (!v->seccomp_pid || (m.entry && !v->seccomp_entry))) {
+			v->seccomp_pid = m.pid;
+			v->seccomp_nr = m.status;
+			v->seccomp_entry = m.entry;
 		}
 	}
 	v->usage.timed_out = timed_out;

@@ -117,6 +117,11 @@ struct vr_void {
 	struct vr_err err;  /* why, when failed */
 	struct vr_limit_run *limits;  /* owned: its cgroup and time limit, or NULL (core/limit.h) */
 	struct vr_usage usage;        /* what it used, and whether a limit ended it: set by vr_void_wait */
+	/* Set by vr_void_wait: a process pid 1 killed for a call the void's
+	 * policy kills (the entry's kill, else the first): */
+	pid_t seccomp_pid;  /* its pid inside, or 0 */
+	int seccomp_nr;     /* the call */
+	int seccomp_entry;  /* 1 when it was the entry */
 };
 
 /* Start a void from plan. On success *ret is filled and 0 returned; the

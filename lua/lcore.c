@@ -31,6 +31,7 @@
 #include "clone.h"
 #include "elfdeps.h"
 #include "fd.h"
+#include "harden.h"
 #include "idmap.h"
 #include "mount.h"
 #include "void.h"
@@ -1003,7 +1004,9 @@ static int l_void_ready(lua_State *L)
 	return 1;
 }
 
-/* void:wait([sigfd]) -> { code=, signal=, status=, error=, step=, errno= } */
+/* void:wait([sigfd]) -> { code=, signal=, status=, error=, step=, errno=,
+ *   seccomp= (the call a process was killed for), seccomp_pid= (its pid
+ *   inside), seccomp_entry= (whether it was the entry) } */
 static int l_void_wait(lua_State *L)
 {
 	struct void_ud *u = check_void(L, 1);
@@ -1039,6 +1042,20 @@ static int l_void_wait(lua_State *L)
 		lua_setfield(L, -2, "code");
 		lua_pushinteger(L, WEXITSTATUS(u->status));
 		lua_setfield(L, -2, "status");
+	}
+	if (u->v.seccomp_pid) {
+		/* pid 1 killed a process for a call its policy kills. */
+		char *name = vr_seccomp_name(u->v.seccomp_nr);
+		if (name)
+			lua_pushstring(L, name);
+		else
+			lua_pushfstring(L, "system call %d", u->v.seccomp_nr);
+		free(name);
+		lua_setfield(L, -2, "seccomp");
+		lua_pushinteger(L, u->v.seccomp_pid);
+		lua_setfield(L, -2, "seccomp_pid");
+		lua_pushboolean(L, u->v.seccomp_entry);
+		lua_setfield(L, -2, "seccomp_entry");
 	}
 	vr_lua_wait_limits(L, &u->v);
 	return 1;

@@ -113,7 +113,7 @@ static int compile_buf_gc(lua_State *L)
 }
 
 /* seccomp_compile{ default = "allow"|"errno"|"kill"|"trap"|"log",
- *   deny_action = "errno"|..., errno = n,
+ *   deny_action = "errno"|..., errno = n, name_kills = bool,
  *   rules = { { nr = n, deny = bool, args = { { arg = 0..5,
  *     op = "=="|"!="|"<"|"<="|">"|">="|"&", value = n, mask = n } } } } }
  *   -> Seccomp. The profile layer has checked the policy; what is wrong
@@ -133,6 +133,9 @@ static int l_seccomp_compile(lua_State *L)
 	lua_Integer err = check_int_field(L, 1, "errno", EPERM);
 	luaL_argcheck(L, err >= 1 && err <= 4095, 1, "errno out of range");
 	pol.err = (int)err;
+	lua_getfield(L, 1, "name_kills");
+	pol.name_kills = lua_toboolean(L, -1);
+	lua_pop(L, 1);
 
 	b = lua_newuserdatauv(L, sizeof(*b), 0);  /* index 2 */
 	*b = (struct compile_buf){ 0 };

@@ -248,6 +248,16 @@ end
 --   between groups, deny beats allow; allowed and denied by name is an
 --   error; a deny with args carves an exception out of an allow; args on
 --   an allow of a call that is denied outright could never apply: error.
+-- exit or exit_group denied outright with kill (see core/harden.h).
+local function plain_exit_kill(rules, deny_action)
+  if deny_action ~= "kill" then return false end
+  local exits = { [core.seccomp_resolve("exit")] = true, [core.seccomp_resolve("exit_group")] = true }
+  for _, r in ipairs(rules) do
+    if r.deny and not r.args and exits[r.nr] then return true end
+  end
+  return false
+end
+
 local function parse_seccomp(v)
   if type(v) ~= "table" then
     bad("seccomp must be a table { default =, errno =, allow =, deny =, deny_action = }, got %s", type(v))
@@ -300,7 +310,13 @@ local function parse_seccomp(v)
     for _, conds in ipairs(a and a.conds or {}) do rules[#rules + 1] = { nr = nr, deny = false, args = conds } end
     for _, conds in ipairs(d and d.conds or {}) do rules[#rules + 1] = { nr = nr, deny = true, args = conds } end
   end
-  local ok, filter = pcall(core.seccomp_compile, { default = def, deny_action = deny_action, errno = err, rules = rules })
+  if plain_exit_kill(rules, deny_action) then
+    bad("exit and exit_group cannot be denied with kill: an entry whose exec failed must be able to exit")
+  end
+  -- Kills are named (voidrun says which call): pid 1 listens (core/harden.h).
+  local spec = { default = def, deny_action = deny_action, errno = err, rules = rules,
+                 name_kills = def == "kill" or deny_action == "kill" }
+  local ok, filter = pcall(core.seccomp_compile, spec)
   if not ok then bad("%s", tostring(filter):gsub("^[^:]*:%d+: ", "")) end
   return { default = def, deny_action = deny_action, errno = err, filter = filter, rules = #rules }
 end

@@ -332,7 +332,12 @@ function Run:record(v, r)
   elseif limited then say("%s: %s", v.name, limited)
   elseif r.signal and r.signal ~= 15 and r.signal ~= 2 and not self.stopping then
     -- SIGSYS is how a seccomp filter kills (doc/seccomp.md): say so.
-    say("%s: killed by %s", v.name, r.signal == 31 and "seccomp (SIGSYS)" or ("signal " .. r.signal))
+    -- pid 1 names the call when the policy's kills are its (doc/seccomp.md).
+    say("%s: killed by %s", v.name, r.signal ~= 31 and ("signal " .. r.signal)
+      or r.seccomp_entry and ("seccomp: " .. r.seccomp) or "seccomp (SIGSYS)")
+  end
+  if r.seccomp and not r.seccomp_entry then
+    say("%s: process %d (in the void) killed by seccomp: %s", v.name, r.seccomp_pid, r.seccomp)
   end
   if self.opts.stats and r.usage then say("%s: %s", v.name, limits.stats(r.usage)) end
   self.exits[#self.exits + 1] = { void = v, status = r.status }

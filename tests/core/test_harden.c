@@ -9,8 +9,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/personality.h>
@@ -92,7 +94,7 @@ static int install(const struct vr_seccomp *s)
 {
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
-	return vr_seccomp_install(s);
+	return vr_seccomp_install(s, NULL);
 }
 
 static int child_default(void *arg)
@@ -345,6 +347,74 @@ static void test_landlock_abi(void **state)
 	assert_true(abi >= 1);
 }
 
+/* A policy with named kills: its program takes a listener, and a killed
+ * call waits there, its number readable, until the listener kills it. */
+static int child_named_kill(void *arg)
+{
+	const struct vr_seccomp *s = arg;
+	struct seccomp_notif req;
+	int listener, st;
+	pid_t pid;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return 1;
+	if (vr_seccomp_install(s, &listener) < 0 || listener < 0)
+		return 3;
+	pid = fork();
+	if (pid == 0) {
+		(void)syscall(SYS_getppid);
+		_exit(0);  /* never: the call waits until killed */
+	}
+	memset(&req, 0, sizeof(req));
+	if (pid < 0 || ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
+		return 4;
+	if (req.data.nr != SYS_getppid || (pid_t)req.pid != pid)
+		return 5;
+	(void)kill(pid, SIGKILL);
+	if (waitpid(pid, &st, 0) != pid || !WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL)
+		return 6;
+	return 0;
+}
+
+/* Where it cannot listen, the same policy kills as the kernel does. */
+static int child_named_kill_plain(void *arg)
+{
+	int st;
+	pid_t pid;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || vr_seccomp_install(arg, NULL) < 0)
+		return 1;
+	pid = fork();
+	if (pid == 0) {
+		(void)syscall(SYS_getppid);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return 2;
+	return WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS ? 0 : 3;
+}
+
+static void test_named_kills(void **state)
+{
+	struct vr_sc_rule rule = { .nr = SYS_getppid, .deny = true };
+	struct vr_sc_policy p = { .def = VR_SC_ALLOW, .deny = VR_SC_KILL, .rules = &rule, .n_rules = 1,
+				  .name_kills = true };
+	struct vr_seccomp *s = NULL;
+	char *name = vr_seccomp_name(SYS_getppid);
+	(void)state;
+
+	assert_string_equal(name, "getppid");
+	free(name);
+	assert_int_equal(vr_seccomp_compile(&p, &s), 0);
+	assert_int_equal(vr_test_in_child(child_named_kill, s), 0);
+	assert_int_equal(vr_test_in_child(child_named_kill_plain, s), 0);
+	vr_seccomp_free(s);
+	/* exit_group denied with kill: an entry whose exec failed would wait
+	 * forever for pid 1, which waits for it. */
+	rule.nr = SYS_exit_group;
+	assert_int_equal(vr_seccomp_compile(&p, &s), -EINVAL);
+}
+
 static int child_entry(void *arg)
 {
 	const char *what = NULL;
@@ -353,7 +423,7 @@ static int child_entry(void *arg)
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return 1;
-	if (vr_harden_apply_entry(NULL, &what) < 0)
+	if (vr_harden_apply_entry(NULL, &what, NULL) < 0)
 		return 2;
 	if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) != 2)
 		return 3;
@@ -434,6 +504,7 @@ int main(void)
 #endif
 		cmocka_unit_test(test_landlock_abi),
 		cmocka_unit_test(test_apply_entry_defaults),
+		cmocka_unit_test(test_named_kills),
 		cmocka_unit_test(test_caps_bad),
 		cmocka_unit_test(test_harden_set),
 	};

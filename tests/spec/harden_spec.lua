@@ -43,6 +43,8 @@ describe("seccomp policies", function()
       { [[seccomp = { deny = { { "socket", args = { [1] = { "==", "1" } } } } },]],
         "args%[1%]: the value must be an integer, got string" },
       { [[seccomp = "strict",]], "seccomp must be a table" },
+      { [[seccomp = { deny = { "exit_group" }, deny_action = "kill" },]],
+        "exit and exit_group cannot be denied with kill: an entry whose exec failed must be able to exit" },
       { [[caps = { "net_bind_servic" },]], "caps%[1%]: unknown capability 'net_bind_servic'" },
       { [[caps = "net_bind_service",]], "caps must be a list of capability names, got string" },
     }
@@ -81,13 +83,64 @@ vr.void "main" { exec = { "/bin/true" }, fs = { vr.exe "/bin/true" },
     assert.are.equal("", r.stderr)
   end)
 
-  it("a call the policy denies kills the void, and voidrun says so (status 159)", function()
+  it("a call the policy kills ends the void, and voidrun names it (status 159)", function()
+    -- ptrace is also one the default filter refuses with EPERM: the kill wins.
     local prof = probe_profile(("seccomp = { default = 'kill', allow = { %s } },"):format(PROBE_GROUPS))
     local r = H.voidrun({ prof, "echo", "before", "ptrace", "1", "echo", "after" })
     assert.are.equal(159, r.code, r.stderr)
     assert.are.equal("echo before\n", r.stdout)
+    assert.are.same({ "voidrun: main: killed by seccomp: ptrace" }, H.lines(r.stderr))
+  end)
+
+  it("a denied call with deny_action kill is named too; an allowed one runs", function()
+    local prof = probe_profile(([[seccomp = { allow = { %s }, deny = { "keyctl" }, deny_action = "kill" },]])
+      :format(PROBE_GROUPS))
+    local r = H.voidrun({ prof, "echo", "before", "keyctl", "echo", "after" })
+    assert.are.equal(159, r.code, r.stderr)
+    assert.are.equal("echo before\n", r.stdout)
+    assert.are.same({ "voidrun: main: killed by seccomp: keyctl" }, H.lines(r.stderr))
+    -- The default filter still refuses what the policy does not kill.
+    r = H.voidrun({ prof, "bpf" })
+    assert.are.equal(0, r.code, r.stderr)
+    assert.are.equal("EPERM", vr.probe.parse(r.stdout).outcome("bpf"))
+  end)
+
+  it("a process other than the entry killed for a call is named with its pid", function()
+    local prof = H.profile(([[
+local vr = require "voidrun"
+vr.void "main" {
+  exec = { "/bin/sh", "-c", "/probe ptrace 1; echo status $?" },
+  fs = { vr.exe "/bin/sh", vr.exe(vr.libexec "voidrun-probe", "/probe") },
+  seccomp = { default = "kill", allow = { %s, "@process" } },
+}
+]]):format(PROBE_GROUPS))
+    local r = H.voidrun({ prof })
+    assert.are.equal(0, r.code, r.stderr)
+    -- Its parent sees it killed (pid 1 kills with SIGKILL)...
+    assert.are.equal("status 137\n", r.stdout)
+    -- ...and voidrun says for which call (the shell says "Killed").
+    local lines = {}
+    for _, l in ipairs(H.lines(r.stderr)) do
+      if l:find("^voidrun: ") then lines[#lines + 1] = l end
+    end
+    assert.are.equal(1, #lines, r.stderr)
+    assert.is_truthy(lines[1]:match("^voidrun: main: process %d+ %(in the void%) killed by seccomp: ptrace$"), r.stderr)
+  end)
+
+  it("a function entry's kill is the kernel's own: reported unnamed", function()
+    -- Lua needs memory: a function entry that may not map any is killed.
+    local prof = H.profile([[
+local vr = require "voidrun"
+vr.void "main" {
+  run = function(ctx) return #string.rep("x", 1 << 26) > 0 and 0 or 1 end,
+  seccomp = { deny = { "mmap" }, deny_action = "kill" },
+}
+]])
+    local r = H.voidrun({ prof })
+    assert.are.equal(159, r.code, r.stderr)
     assert.are.same({ "voidrun: main: killed by seccomp (SIGSYS)" }, H.lines(r.stderr))
   end)
+
 
   it("deny with errno: the policy's errno wins over the default filter's", function()
     local prof = probe_profile([[seccomp = { deny = { "keyctl", "@network" }, errno = "EACCES" },]])
