@@ -14,6 +14,8 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/mman.h>
@@ -47,7 +49,7 @@
 
 #define VR_MAX_FD 1024
 
-enum { VR_MSG_READY = 1, VR_MSG_ERROR, VR_MSG_EXIT, VR_MSG_TIMEOUT, VR_MSG_SECCOMP };
+enum { VR_MSG_READY = 1, VR_MSG_ERROR, VR_MSG_EXIT, VR_MSG_TIMEOUT, VR_MSG_SECCOMP, VR_MSG_STOPPED };
 
 /* What pid 1 reports to voidrun. Written whole, in one write(2) of less
  * than PIPE_BUF bytes, so it is never interleaved or split. A SECCOMP
@@ -676,6 +678,7 @@ struct entry {
 	int step, err;
 	const char *what;
 	int listener;
+	int status_fd;  /* debug: where to say that it stops */
 };
 
 static int entry_exec(void *arg)
@@ -689,6 +692,12 @@ static int entry_exec(void *arg)
 	 * allow nothing but execve (and exit). */
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	if (p->debug) {
+		/* Before the filters: they may forbid these calls. */
+		struct vr_msg m = { .type = VR_MSG_STOPPED, .pid = getpid() };
+		(void)!write(e->status_fd, &m, sizeof(m));
+		(void)raise(SIGSTOP);
+	}
 	r = vr_harden_apply_entry(p->harden, &e->what, &e->listener);
 	if (r < 0) {
 		e->step = VR_STEP_HARDEN;
@@ -788,7 +797,7 @@ static _Noreturn void supervise(const struct child *c, pid_t entry, int listener
 static _Noreturn void child_init(struct child *c, const sigset_t *all)
 {
 	const struct vr_plan *p = c->plan;
-	struct entry e = { .plan = p, .listener = -1 };
+	struct entry e = { .plan = p, .listener = -1, .status_fd = c->status_fd };
 	pid_t entry;
 	struct timespec started;
 
@@ -981,7 +990,8 @@ static _Noreturn void child_main(struct child *c, const sigset_t *all)
 	child_drop_caps(c);
 	/* Nothing in the void may ptrace pid 1 or read its memory (a copy of
 	 * voidrun's). */
-	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (!p->debug)
+		(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	child_init(c, all);
 }
 
@@ -1167,6 +1177,19 @@ static int read_msg(int fd, struct vr_msg *m)
 	return n == (ssize_t)sizeof(*m) ? 1 : -EPROTO;
 }
 
+/* The first child of process pid (its main thread's), or 0. */
+static pid_t first_child(pid_t pid)
+{
+	char path[64], buf[32] = "";
+	_cleanup_close_ int fd = -1;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) <= 0)
+		return 0;
+	return (pid_t)atoi(buf);
+}
+
 int vr_void_ready(struct vr_void *v, struct vr_err *reterr)
 {
 	struct vr_msg m;
@@ -1181,6 +1204,11 @@ int vr_void_ready(struct vr_void *v, struct vr_err *reterr)
 	r = read_msg(v->status_fd, &m);
 	if (r < 0)
 		return r;
+	if (r == 1 && m.type == VR_MSG_STOPPED) {
+		/* Its host pid: pid 1's one child. */
+		v->stopped_pid = first_child(v->pid);
+		return 2;
+	}
 	if (r == 0) {
 		/* pid 1 ended before it said anything: killed from outside,
 		 * or the parent side of the handshake failed. */

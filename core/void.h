@@ -74,6 +74,10 @@ struct vr_plan {
 	 * is the entry's exit code. The entry is then forked, not vforked. */
 	int (*entry_fn)(void *arg);
 	void *entry_arg;
+	/* Stop the exec entry just before its hardening and exec (SIGSTOP),
+	 * so that a debugger can attach; pid 1 stays dumpable for that. The
+	 * stop is reported by vr_void_ready. */
+	bool debug;
 };
 
 /* A fresh plan with the defaults: every namespace, ids 0 inside, hostname
@@ -122,6 +126,7 @@ struct vr_void {
 	pid_t seccomp_pid;  /* its pid inside, or 0 */
 	int seccomp_nr;     /* the call */
 	int seccomp_entry;  /* 1 when it was the entry */
+	pid_t stopped_pid;  /* debug: the stopped entry, as the host sees it */
 };
 
 /* Start a void from plan. On success *ret is filled and 0 returned; the
@@ -155,8 +160,10 @@ int vr_void_prepare(const struct vr_plan *plan, const int *dsts, size_t n, struc
 int vr_void_start(struct vr_void *v, const int *fds, size_t n);
 
 /* Wait until the entry has been exec'd. Returns 0 when it has; 1 when the
- * void could not be built (*reterr says why; the void is ending); -errno
- * when reading the status failed. */
+ * void could not be built (*reterr says why; the void is ending); 2 when,
+ * with plan->debug, the entry stopped before its exec (v->stopped_pid is
+ * its host pid: call again once it goes on); -errno when reading the
+ * status failed. */
 int vr_void_ready(struct vr_void *v, struct vr_err *reterr);
 
 /* Wait for the void to end and release it. If sigfd >= 0 (a signalfd,

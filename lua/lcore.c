@@ -852,6 +852,10 @@ static int l_plan(lua_State *L)
 		return push_fail(L, r, "plan");
 	p = u->plan;
 
+	lua_getfield(L, 1, "debug");
+	p->debug = lua_toboolean(L, -1);
+	lua_pop(L, 1);
+
 	/* A function entry: run = function, run_arg = its argument. */
 	if (lua_getfield(L, 1, "run") != LUA_TNIL) {
 		luaL_argcheck(L, lua_isfunction(L, -1), 1, "plan.run must be a function");
@@ -980,7 +984,9 @@ static void push_err(lua_State *L, const struct vr_err *e)
 	lua_pushstring(L, vr_err_format(e, msg, sizeof(msg)));
 }
 
-/* void:ready() -> true | false, "step path: error", errno */
+/* void:ready() -> true | false, "step path: error", errno | "stopped", pid
+ * (plan.debug: the entry stopped before its exec, pid as the host sees it;
+ * call again once it goes on) */
 static int l_void_ready(lua_State *L)
 {
 	struct void_ud *u = check_void(L, 1);
@@ -992,6 +998,11 @@ static int l_void_ready(lua_State *L)
 	int r = vr_void_ready(&u->v, &u->err);
 	if (r < 0)
 		return push_fail(L, r, "status pipe");
+	if (r == 2) {
+		lua_pushliteral(L, "stopped");
+		lua_pushinteger(L, u->v.stopped_pid);
+		return 2;
+	}
 	if (r == 1) {
 		u->built = -1;
 		lua_pushboolean(L, 0);

@@ -10,6 +10,7 @@ packages=(
   libseccomp-dev                        # seccomp filters
   libelf-dev                            # ELF parsing for vr.exe
   libcmocka-dev                         # C unit tests
+  gdb                                   # debug_spec.lua attaches it to a void stopped by --debug
   lua-busted                            # Lua specs
   bubblewrap                            # the benchmark's peer
   passwd util-linux procps              # useradd and runuser, for the unprivileged test run; ps

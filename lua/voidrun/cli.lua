@@ -39,6 +39,8 @@ Options:
   --label            prefix each line a void writes to voidrun's stdout or
                      stderr with the void's name
   --stats            say each void's peak memory and cpu time when it ends
+  --debug            stop each void just before the exec of its entry and say
+                     how to attach a debugger and how to go on
   -h, --help         show this help
   -V, --version      show the version
 
@@ -65,6 +67,8 @@ local function parse(argv, i)
       o.label = true
     elseif a == "--stats" then
       o.stats = true
+    elseif a == "--debug" then
+      o.debug = true
     elseif a == "--set" or a:match("^%-%-set=") then
       local kv = a == "--set" and argv[i + 1] or a:sub(7)
       if a == "--set" then i = i + 1 end
@@ -172,7 +176,7 @@ local function describe(layout)
 end
 
 local function run(layout, o)
-  return require("voidrun.layout").run(layout, { label = o.label, stats = o.stats })
+  return require("voidrun.layout").run(layout, { label = o.label, stats = o.stats, debug = o.debug })
 end
 
 local function run_busted(argv, i)

@@ -204,6 +204,7 @@ function Run:plan_table(v, st)
   for _, l in ipairs(st.labels or {}) do fds[#fds + 1] = { src = l.wr, dst = l.fd } end
   extra.fds = fds
   local t = profile.plan_table(v, extra)
+  if v.exec and (v.debug or self.opts.debug) then t.debug = true end
   if v.exec then
     local argv = {}
     for i, a in ipairs(v.exec) do argv[i] = channel.is_end(a) and tostring(v.placed[a]) or a end
@@ -235,7 +236,9 @@ end
 
 -- A broker: its workers' plan, compiled once, and the source it serves.
 function Run:start_broker(b, st)
-  local ok, plan = pcall(core.plan, self:plan_table(b.worker, st))
+  local t = self:plan_table(b.worker, st)
+  t.debug = nil  -- a worker per connection does not stop: its client waits
+  local ok, plan = pcall(core.plan, t)
   if not ok then return nil, tostring(plan) end
   local broker, err = core.broker {
     kind = ({ connection = "accept", message = "message", fds = "fds" })[b.each],
@@ -273,8 +276,17 @@ function Run:start(v, last)
   -- layout before the next one starts; the last one to start need not be
   -- waited for (its failure comes with its end), and voidrun goes on with
   -- its own work while the void is built.
-  if not last then
+  if not last or self.opts.debug or v.debug then
     local ok, msg = h:ready()
+    while ok == "stopped" do
+      -- msg is the entry's host pid (doc/inspect.md, "Stopping before exec")
+      say("%s: stopped before exec of %s, pid %d", v.name, v.exec[1], msg)
+      say("%s:   debug it: gdb -p %d -ex 'handle SIGSTOP nostop noprint nopass' -ex 'catch exec' -ex continue",
+        v.name, msg)
+      say("%s:   or go on: kill -CONT %d", v.name, msg)
+      io.stderr:flush()
+      ok, msg = h:ready()
+    end
     if not ok then
       h:wait()
       st.running = false

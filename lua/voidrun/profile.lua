@@ -260,6 +260,13 @@ function fields.main(v, level)
   return v
 end
 
+-- Stop before exec for a debugger (layout.lua; `voidrun --debug` sets it
+-- for every void).
+function fields.debug(v, level)
+  if type(v) ~= "boolean" then fail(level + 1, "debug must be true or false, got %s", type(v)) end
+  return v
+end
+
 function fields.cwd(v, level)
   local p = void_path(v, "cwd", level + 1)  -- not a tail call: it would hide the profile's line
   return p
