@@ -510,18 +510,26 @@ static int l_open(lua_State *L)
 	return 1;
 }
 
+#define VR_MAX_POLL 65536
+
 /* poll({fd...} [, timeout_ms]) -> { [fd] = true } for each fd readable
  * (or hung up), empty on timeout. A timeout < 0 (default) waits forever. */
 static int l_poll(lua_State *L)
 {
-	struct pollfd pfd[256];
 	lua_Integer timeout = luaL_optinteger(L, 2, -1);
+	size_t len;
+	struct pollfd *pfd;
 	nfds_t n = 0;
 	int r;
 
 	luaL_checktype(L, 1, LUA_TTABLE);
-	for (lua_Integer i = 1; lua_geti(L, 1, i) != LUA_TNIL; i++) {
-		luaL_argcheck(L, n < 256, 1, "too many fds");
+	len = lua_rawlen(L, 1);
+	luaL_argcheck(L, len <= VR_MAX_POLL, 1, "too many fds");
+	/* A layout of a thousand voids polls a thousand fds and more: the
+	 * array lives in a userdata, freed by the collector. */
+	pfd = lua_newuserdatauv(L, (len ? len : 1) * sizeof(*pfd), 0);
+	for (size_t i = 1; i <= len; i++) {
+		lua_geti(L, 1, (lua_Integer)i);
 		pfd[n++] = (struct pollfd){ .fd = check_fd(L, -1), .events = POLLIN };
 		lua_pop(L, 1);
 	}

@@ -13,6 +13,7 @@ packages=(
   gdb                                   # debug_spec.lua attaches it to a void stopped by --debug
   lua-busted                            # Lua specs
   bubblewrap                            # the benchmark's peer
+  gnuplot-nox                           # bench/run.sh's plots
   passwd util-linux procps              # useradd and runuser, for the unprivileged test run; ps
   libssl-dev openssl curl               # profiles/tls.lua's handler; its test CA and client
   ucspi-tcp                             # tcpserver, the connection benchmark's baseline

@@ -48,6 +48,16 @@ describe("voidrun.core", function()
     assert.is_false(core.is_open(r))
   end)
 
+  it("polls more fds than a fixed array would hold (a layout of a thousand voids)", function()
+    local rds, wrs = {}, {}
+    for i = 1, 300 do rds[i], wrs[i] = assert(core.pipe()) end
+    assert.are.same({}, core.poll(rds, 0))
+    core.write(wrs[300], "x")
+    local ready = core.poll(rds, 0)
+    assert.are.same({ [rds[300]] = true }, ready)
+    for i = 1, 300 do core.close(rds[i]); core.close(wrs[i]) end
+  end)
+
   it("passes fds over a unix socket (SCM_RIGHTS)", function()
     local a, b = core.socketpair("stream")
     local r, w = core.pipe()
