@@ -29,12 +29,12 @@ fi
 [ -x "$BUILD/bin/voidrun" ] || scripts/build.sh >/dev/null
 tmp=$(mktemp -d)
 trap 'kill $vpid $tpid 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
-cc -O2 -o "$tmp/connect" bench/connect.c
+cc -O2 -o "$tmp/connect" bench/connect.c -lssl -lcrypto
 
 vport=7401 tport=7402
 "$BUILD/bin/voidrun" --set port=$vport --set max_workers=64 profiles/echo.lua & vpid=$!
 # -l 0: no local host name look-up, which otherwise stalls connections here
-tcpserver -H -R -l 0 -c 64 -b 1024 127.0.0.1 $tport cat & tpid=$!
+tcpserver -H -R -l 0 -c 64 -b 1024 127.0.0.1 $tport /bin/cat & tpid=$!  # a full path: no PATH walk per connection
 for _ in $(seq 100); do
 	"$tmp/connect" 127.0.0.1 $vport 1 >/dev/null 2>&1 && "$tmp/connect" 127.0.0.1 $tport 1 >/dev/null 2>&1 && break
 	sleep 0.05
