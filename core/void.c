@@ -33,6 +33,7 @@
 #include "idmap.h"
 #include "limit.h"
 #include "mount.h"
+#include "net.h"
 #include "util.h"
 
 #ifndef SECBIT_NOROOT
@@ -955,6 +956,12 @@ static _Noreturn void child_main(struct child *c, const sigset_t *all)
 		child_build_root(c, trees, devfds);
 	if ((p->ns_flags & CLONE_NEWNET) && loopback_up() < 0)
 		child_fail(c, VR_STEP_NET, errno, "lo", NULL);
+	if (p->ns_flags & CLONE_NEWNET) {
+		const char *what = NULL;
+		r = vr_net_child_setup(p->net_links, p->n_net_links, &what);
+		if (r < 0)
+			child_fail(c, VR_STEP_NET, -r, what, NULL);
+	}
 	if ((p->ns_flags & CLONE_NEWUTS) && sethostname(p->hostname, strlen(p->hostname)) < 0)
 		child_fail(c, VR_STEP_HOSTNAME, errno, p->hostname, NULL);
 	if (chdir(p->cwd) < 0)
@@ -1132,6 +1139,17 @@ static int spawn(const struct vr_plan *p, const struct vr_fd_op *extra, size_t n
 		r = write_maps(p, pid);
 		if (r < 0) {
 			vr_err_set(reterr, VR_STEP_IDMAP, -r, NULL, NULL);
+			(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+			(void)waitpid(pid, NULL, 0);
+			(void)close(pidfd);
+			return r;
+		}
+	}
+	/* Its veth pairs, before it may run: the void's end is in its network
+	 * namespace when it sets the address, before its entry starts. */
+	if (p->n_net_links && (p->ns_flags & CLONE_NEWNET)) {
+		r = vr_net_attach(p->net_links, p->n_net_links, pid, reterr);
+		if (r < 0) {
 			(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 			(void)waitpid(pid, NULL, 0);
 			(void)close(pidfd);

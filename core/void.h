@@ -18,6 +18,7 @@
 
 #include "err.h"
 #include "limit.h"
+#include "net.h"
 
 enum vr_mount_kind {
 	VR_MNT_BIND = 1,  /* src (host) -> dst; read-only unless VR_BIND_RW */
@@ -78,6 +79,10 @@ struct vr_plan {
 	 * so that a debugger can attach; pid 1 stays dumpable for that. The
 	 * stop is reported by vr_void_ready. */
 	bool debug;
+	/* Networks and host links (core/net.h): veth pairs made while the
+	 * void is built, its ends eth0, eth1, ... (needs CLONE_NEWNET). */
+	struct vr_net_link net_links[VR_NET_MAX_LINKS];
+	size_t n_net_links;
 };
 
 /* A fresh plan with the defaults: every namespace, ids 0 inside, hostname

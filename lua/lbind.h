@@ -15,6 +15,7 @@ int vr_lua_fail(lua_State *L, int r, const char *what);
  * misuse (the Lua layer checked the profile; this is the last guard). */
 void vr_lua_plan_limit(lua_State *L, int t, struct vr_plan *p);
 void vr_lua_plan_harden(lua_State *L, int t, struct vr_plan *p);
+void vr_lua_plan_net(lua_State *L, int t, struct vr_plan *p);
 
 /* The Plan userdata at idx will spawn from state L (for function entries). */
 void vr_lua_plan_set_state(lua_State *L, int idx);
@@ -33,3 +34,4 @@ void vr_lua_open_limit(lua_State *L);
 void vr_lua_open_harden(lua_State *L);
 void vr_lua_open_broker(lua_State *L);
 void vr_lua_open_inspect(lua_State *L);
+void vr_lua_open_net(lua_State *L);

@@ -533,7 +533,6 @@ static int l_poll(lua_State *L)
 		pfd[n++] = (struct pollfd){ .fd = check_fd(L, -1), .events = POLLIN };
 		lua_pop(L, 1);
 	}
-	lua_pop(L, 1);
 	do
 		r = poll(pfd, n, timeout > INT_MAX ? INT_MAX : (int)timeout);
 	while (r < 0 && errno == EINTR);
@@ -913,6 +912,8 @@ static int l_plan(lua_State *L)
 	lua_settop(L, 2);
 	vr_lua_plan_harden(L, 1, p);
 	lua_settop(L, 2);
+	vr_lua_plan_net(L, 1, p);
+	lua_settop(L, 2);
 
 	if (lua_getfield(L, 1, "fds") == LUA_TTABLE)
 		for (lua_Integer i = 1; lua_geti(L, -1, i) != LUA_TNIL; i++) {
@@ -1197,5 +1198,6 @@ int luaopen_voidrun_core(lua_State *L)
 	vr_lua_open_harden(L);
 	vr_lua_open_broker(L);
 	vr_lua_open_inspect(L);
+	vr_lua_open_net(L);
 	return 1;
 }

@@ -9,6 +9,8 @@ packages=(
   libcap-dev                            # capabilities
   libseccomp-dev                        # seccomp filters
   libelf-dev                            # ELF parsing for vr.exe
+  libmnl-dev                            # netlink messages for vr.network and vr.host_link
+  libncurses-dev                        # voidrun top's curses module (libexec/voidrun/curses.so)
   libcmocka-dev                         # C unit tests
   gdb                                   # debug_spec.lua attaches it to a void stopped by --debug
   lua-busted                            # Lua specs

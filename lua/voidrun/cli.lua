@@ -128,9 +128,14 @@ local function describe(layout)
     for k, val in pairs(v.env) do env[#env + 1] = k .. "=" .. val end
     table.sort(env)
     p("  env       %s", #env > 0 and table.concat(env, " ") or "(empty)")
-    p("  namespaces user mount pid net ipc uts cgroup (all new)")
+    if v.net and v.net.host then
+      p("  namespaces user mount pid ipc uts cgroup (new; net: the host's)")
+    else
+      p("  namespaces user mount pid net ipc uts cgroup (all new)")
+    end
     if v.limits and next(v.limits) then p("  limits    %s", require("voidrun.limits").describe(v.limits)) end
     for _, line in ipairs(require("voidrun.harden").describe(v)) do p("  %s", line) end
+    p("  net       %s", require("voidrun.net").describe(v))
     if #v.after > 0 then p("  after     %s", table.concat(v.after, ", ")) end
     if v.on_exit ~= "ignore" then
       p("  on_exit   %s%s", v.on_exit, v.on_exit == "restart" and (" (at most " .. v.restarts .. " times)") or "")

@@ -13,6 +13,7 @@ require "voidrun.limits"  -- the `limits` key
 -- The seccomp and caps keys: profile.lua must know them before any
 -- profile is loaded.
 require "voidrun.harden"
+require "voidrun.net"  -- the `net` key, vr.network and vr.host_link
 
 local VERSION = "0.1.0"
 profile.VERSION = VERSION

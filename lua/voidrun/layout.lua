@@ -501,6 +501,13 @@ end
 function M.run(layout, opts)
   local self = M.new(layout, opts)
   local sigfd = assert(core.signalfd { "HUP", "INT", "QUIT", "TERM", "USR1", "USR2", "WINCH" })
+  -- the layout's networks (lua/voidrun/net.lua), closed when this
+  -- function is left, after every void and plan
+  local nets <close>, nerr = require("voidrun.net").open(layout)
+  if not nets then
+    say("%s", nerr)
+    return EXIT_BUILD
+  end
   local fds, err = open_channels(layout)
   if not fds then
     say("%s", err)

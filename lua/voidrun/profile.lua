@@ -32,6 +32,7 @@ local function fail(level, msg, ...)
   error(w and (w .. ": " .. msg) or msg, 0)
 end
 M.fail = fail
+M.where = where
 
 -- Raise msg located at a recorded position ("file:line" or nil).
 local function fail_at(pos, msg, ...)
@@ -292,6 +293,10 @@ end
 -- (value, level) -> normalised value, raising at the profile line, and a
 -- plan hook (void, plan table) that adds what core.plan needs.
 M.plan_hooks = {}
+-- Whole-layout checks of those modules (layout) -> raises, and the
+-- functions they add to the profile API (vr, layout).
+M.validate_hooks = {}
+M.api_hooks = {}
 
 function M.add_field(name, checker, plan_hook)
   assert(not fields[name], "field defined twice: " .. name)
@@ -682,6 +687,7 @@ function M.api(layout)
   end
 
   vr.stdin, vr.stdout, vr.stderr = channel.stdio.stdin, channel.stdio.stdout, channel.stdio.stderr
+  for _, hook in ipairs(M.api_hooks) do hook(vr, layout) end
 
   -- The directory voidrun was started in (absolute), for profiles that
   -- give a void the user's working directory.
@@ -785,6 +791,7 @@ function M.validate(layout)
   for _, v in ipairs(layout.voids) do
     if v.broker then v.worker.mounts = M.mounts(v.worker) else v.mounts = M.mounts(v) end
   end
+  for _, hook in ipairs(M.validate_hooks) do hook(layout) end
   require("voidrun.layout").validate(layout)
 end
 
