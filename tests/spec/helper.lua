@@ -205,15 +205,6 @@ function H.start(args, ready)
   return pid, rd, stderr
 end
 
--- Skip loudly unless root.
-function H.need_root(why)
-  if not H.is_root then
-    pending("needs root: " .. why)
-    return false
-  end
-  return true
-end
-
 -- Lines of stderr (a clear error is exactly one line).
 function H.lines(s)
   local t = {}
