@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -177,6 +178,20 @@ static char **check_strings(lua_State *L, int arg)
 	return v;
 }
 
+/* A wait status as { status = n } (exited) or { signal = n } (killed). */
+static int push_status(lua_State *L, int status)
+{
+	lua_createtable(L, 0, 1);
+	if (WIFSIGNALED(status)) {
+		lua_pushinteger(L, WTERMSIG(status));
+		lua_setfield(L, -2, "signal");
+	} else {
+		lua_pushinteger(L, WEXITSTATUS(status));
+		lua_setfield(L, -2, "status");
+	}
+	return 1;
+}
+
 /* enter(pidfd, argv, env) -> { status = n } or { signal = n }
  *   | fail, "step: msg", errno
  * Joins the void's namespaces for good (see vr_enter_exec): the calling
@@ -196,15 +211,57 @@ static int l_enter(lua_State *L)
 	r = vr_enter_exec(pidfd, &e, &status, &step);
 	if (r < 0)
 		return vr_lua_fail(L, r, step && strcmp(step, "exec") == 0 ? e.path : step);
-	lua_createtable(L, 0, 1);
-	if (WIFSIGNALED(status)) {
-		lua_pushinteger(L, WTERMSIG(status));
-		lua_setfield(L, -2, "signal");
-	} else {
-		lua_pushinteger(L, WEXITSTATUS(status));
-		lua_setfield(L, -2, "status");
+	return push_status(L, status);
+}
+
+/* run_foreground(argv) -> { status = n } | { signal = n } | fail, msg, errno
+ * Runs argv[1] (a path) with argv and the caller's environment as a job of
+ * its own in the foreground of the terminal on stdin, as a shell runs a
+ * command: the keys that send signals (^C, ^Z, ^\) reach that job, not
+ * the caller (voidrun top, whose shell key runs voidrun enter so). The
+ * terminal is the caller's again when it ends. */
+static int l_run_foreground(lua_State *L)
+{
+	char **argv = check_strings(L, 1);
+	sigset_t ttou, old;
+	pid_t pid;
+	int status, err = 0;
+
+	luaL_argcheck(L, argv[0] && argv[0][0] == '/', 1, "argv[1] must be an absolute path");
+	/* A process outside the foreground group that sets it gets SIGTTOU:
+	 * hold that signal meanwhile, on both sides. */
+	sigemptyset(&ttou);
+	sigaddset(&ttou, SIGTTOU);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return vr_lua_fail(L, -errno, "fork");
+	if (pid == 0) {
+		sigset_t none;
+
+		/* Both sides set the group and give it the terminal: whichever
+		 * runs first, the command starts in the foreground. */
+		(void)sigprocmask(SIG_BLOCK, &ttou, NULL);
+		(void)setpgid(0, 0);
+		(void)tcsetpgrp(STDIN_FILENO, getpid());
+		sigemptyset(&none);
+		(void)sigprocmask(SIG_SETMASK, &none, NULL);
+		execv(argv[0], argv);
+		_exit(127);
 	}
-	return 1;
+	(void)sigprocmask(SIG_BLOCK, &ttou, &old);
+	(void)setpgid(pid, pid);
+	(void)tcsetpgrp(STDIN_FILENO, pid);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			err = errno;
+			break;
+		}
+	(void)tcsetpgrp(STDIN_FILENO, getpgrp());
+	(void)sigprocmask(SIG_SETMASK, &old, NULL);
+	if (err)
+		return vr_lua_fail(L, -err, "waitpid");
+	return push_status(L, status);
 }
 
 static const luaL_Reg funcs[] = {
@@ -215,6 +272,7 @@ static const luaL_Reg funcs[] = {
 	{ "readlink", l_readlink },
 	{ "pidfd_open", l_pidfd_open },
 	{ "enter", l_enter },
+	{ "run_foreground", l_run_foreground },
 	{ NULL, NULL },
 };
 

@@ -12,6 +12,7 @@ packages=(
   libmnl-dev                            # netlink messages for vr.network and vr.host_link
   libncurses-dev                        # voidrun top's curses module (libexec/voidrun/curses.so)
   libcmocka-dev                         # C unit tests
+  tmux                                  # top_spec.lua drives voidrun top in a real terminal
   gdb                                   # debug_spec.lua attaches it to a void stopped by --debug
   lua-busted                            # Lua specs
   bubblewrap                            # the benchmark's peer
@@ -21,7 +22,8 @@ packages=(
   ucspi-tcp                             # tcpserver, the connection benchmark's baseline
   qemu-system-x86 linux-image-amd64     # the pure cgroup v2 run of the limit specs (tests/vm/run.sh):
   busybox-static cpio                   #   Debian's kernel under qemu, its initramfs
-                                        #   (busybox is also tls.lua's HTTP server)
+                                        #   (busybox is also tls.lua's HTTP server and
+                                        #   top_spec.lua's shell in a void; net_spec.lua's nc)
 )
 
 missing=()

@@ -18,6 +18,7 @@ Usage: voidrun [OPTIONS] PROFILE [ARGS...]
        voidrun test [BUSTED OPTIONS] [SPEC...]
        voidrun lua SCRIPT [ARGS...]
        voidrun ps [--json]
+       voidrun top [LAYOUT]
        voidrun enter LAYOUT VOID [CMD...]
 
 Run the voids a Lua profile describes. Each void starts with nothing (new
@@ -30,6 +31,10 @@ Commands:
   test         run busted specs with voidrun's Lua (require "voidrun" works)
   lua          run a trusted Lua script with voidrun's Lua
   ps           show your running layouts, their voids and processes
+  top          the same, live and full-screen (only LAYOUT if given), with
+               cpu and memory per void; keys: up/down (j/k) select a void,
+               Enter/g its grants, s a shell in it (the void needs a
+               /bin/sh), q quit
   enter        run CMD (default /bin/sh) inside a running void; LAYOUT is
                the pid ps shows or the profile's name (doc/inspect.md)
 
@@ -220,11 +225,12 @@ end
 
 function M.main(argv)
   local cmd, i = argv[1], 1
-  if cmd == "test" or cmd == "lua" or cmd == "ps" or cmd == "enter" then collectgarbage("restart") end
+  if cmd == "test" or cmd == "lua" or cmd == "ps" or cmd == "enter" or cmd == "top" then collectgarbage("restart") end
   if cmd == "test" then return run_busted(argv, 2) end
   if cmd == "lua" then return run_script(argv, 2) end
   if cmd == "ps" then return require("voidrun.ps").ps(argv, 2) end
   if cmd == "enter" then return require("voidrun.ps").enter(argv, 2) end
+  if cmd == "top" then return require("voidrun.top").top(argv, 2) end
   if cmd == "check" or cmd == "run" then i = 2 end
   if cmd == "help" then io.stdout:write(usage) return 0 end
 

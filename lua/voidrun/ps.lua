@@ -81,26 +81,41 @@ local function slurp(path)
   f:close()
   return s
 end
+M.slurp = slurp
 
--- Every process's parent: { [pid] = ppid }.
+-- A process's command line as ps shows it; [name] for a kernel thread
+-- or a zombie, which have none.
+function M.command(proc)
+  return #proc.cmdline > 0 and table.concat(proc.cmdline, " ") or ("[" .. proc.name .. "]")
+end
+
+-- Every process's parent: { [pid] = ppid }, and what else /proc/PID/stat
+-- said: { [pid] = { stat = the fields after the name, from the state on } }.
 local function parents()
-  local pp = {}
+  local pp, procs = {}, {}
   for _, name in ipairs(core.listdir("/proc") or {}) do
     if name:match("^%d+$") then
       local s = slurp("/proc/" .. name .. "/stat")
-      local ppid = s and s:match(".*%)%s+%S+%s+(%d+)")
-      if ppid then pp[tonumber(name)] = tonumber(ppid) end
+      -- the name (field 2) may hold spaces and parentheses
+      local rest = s and s:match(".*%)%s+(.*)")
+      local ppid = rest and rest:match("^%S+%s+(%d+)")
+      if ppid then
+        pp[tonumber(name)] = tonumber(ppid)
+        procs[tonumber(name)] = { stat = rest }
+      end
     end
   end
-  return pp
+  return pp, procs
 end
 
 local NS = { "user", "mnt", "pid", "net", "ipc", "uts", "cgroup" }
 
--- One process as ps shows it, with its children (a tree).
-local function process(pid, children)
+-- One process as ps shows it, with its children (a tree). Its resident
+-- memory goes to procs[pid].rss_kb (for top; ps does not show it).
+local function process(pid, children, procs)
   local status = slurp("/proc/" .. pid .. "/status")
   if not status then return nil end
+  if procs[pid] then procs[pid].rss_kb = math.tointeger(tonumber(status:match("\nVmRSS:%s*(%d+)"))) end
   local nspid = status:match("\nNSpid:([^\n]*)") or ""
   local ids = {}
   for n in nspid:gmatch("%d+") do ids[#ids + 1] = tonumber(n) end
@@ -111,7 +126,7 @@ local function process(pid, children)
     name = status:match("^Name:%s*([^\n]*)") or "?", cmdline = argv, children = array(),
   }
   for _, c in ipairs(children[pid] or {}) do
-    local cp = process(c, children)
+    local cp = process(c, children, procs)
     if cp then p.children[#p.children + 1] = cp end
   end
   return p
@@ -125,10 +140,10 @@ local function cgroup_value(cg, file, pattern)
 end
 
 -- What ps reports of one registered void.
-local function void_info(v, children)
+local function void_info(v, children, procs)
   local info = { name = v.name, kind = v.kind, restarts = v.restarts, running = false }
   if not v.pid then return info end
-  local p = process(v.pid, children)
+  local p = process(v.pid, children, procs)
   if not p then return info end
   info.running, info.pid, info.tree = true, v.pid, p
   -- pid 1 is not dumpable (core/void.c): only root may read its ns
@@ -148,11 +163,58 @@ local function void_info(v, children)
   return info
 end
 
--- Every live layout of this user, stale entries cleaned.
+-- The workers of the brokers of registered layout e: { [broker name] =
+-- array of worker trees }. A broker's workers are not registered (one
+-- registry write per connection would cost each): they are the children
+-- of voidrun in a pid namespace below its own that are not a registered
+-- void's pid 1. With several brokers, a worker is its broker's when its
+-- entry runs the program the registry names for that broker, or, not
+-- started yet (prepared ahead), when its mounts have that program.
+local function workers(e, children, procs)
+  local registered, brokers, of = {}, {}, {}
+  for _, v in ipairs(e.voids) do
+    if v.pid then registered[v.pid] = true end
+    if v.kind == "broker" then
+      brokers[#brokers + 1] = v
+      of[v.name] = array()
+    end
+  end
+  if #brokers == 0 then return of end
+  -- how deep voidrun's pid namespace is: the number of its NSpid ids
+  local nspid = (slurp("/proc/" .. e.pid .. "/status") or ""):match("\nNSpid:([^\n]*)") or ""
+  local depth = select(2, nspid:gsub("%d+", ""))
+  for _, pid in ipairs(children[e.pid] or {}) do
+    local w = not registered[pid] and process(pid, children, procs)
+    if w and #w.nspids > depth then
+      local b = #brokers == 1 and brokers[1] or nil
+      local prog = w.children[1] and w.children[1].cmdline[1]
+      for _, x in ipairs(brokers) do
+        if not b and x.program and x.program == prog then b = x end
+      end
+      if not b and not w.children[1] then
+        local points = {}
+        for line in (slurp("/proc/" .. pid .. "/mountinfo") or ""):gmatch("[^\n]+") do
+          local point = line:match("^%S+ %S+ %S+ %S+ (%S+)")
+          if point then points[point] = true end
+        end
+        for _, x in ipairs(brokers) do
+          if not b and x.program and points[x.program] then b = x end
+        end
+      end
+      if b then table.insert(of[b.name], { pid = pid, tree = w }) end
+    end
+  end
+  return of
+end
+
+-- Every live layout of this user, stale entries cleaned (what ps --json
+-- prints), and the /proc figures of their processes that ps does not
+-- print: { [pid] = { stat = "S 1 ...", rss_kb = n } } (voidrun.top).
 function M.collect()
   local entries = registry.list()
   local children = {}
-  for pid, ppid in pairs(parents()) do
+  local pp, procs = parents()
+  for pid, ppid in pairs(pp) do
     children[ppid] = children[ppid] or {}
     table.insert(children[ppid], pid)
   end
@@ -160,25 +222,33 @@ function M.collect()
   local layouts = array()
   for _, e in ipairs(entries) do
     local voids = array()
-    for _, v in ipairs(e.voids) do voids[#voids + 1] = void_info(v, children) end
+    local of = workers(e, children, procs)
+    for _, v in ipairs(e.voids) do
+      voids[#voids + 1] = void_info(v, children, procs)
+      voids[#voids].workers = of[v.name]
+    end
     layouts[#layouts + 1] = { pid = e.pid, profile = e.profile, started = e.started, voids = voids }
   end
-  return { layouts = layouts }
+  return { layouts = layouts }, procs
 end
 
-local function text(data)
+-- What `voidrun ps` prints of collect()'s data.
+function M.text(data)
   local out = {}
   local function p(fmt, ...) out[#out + 1] = fmt:format(...) end
   local function tree(proc, depth)
-    local cmd = #proc.cmdline > 0 and table.concat(proc.cmdline, " ") or ("[" .. proc.name .. "]")
-    p("%s%-7d %-4s %s", ("  "):rep(depth), proc.pid, proc.nspid or "?", cmd)
+    p("%s%-7d %-4s %s", ("  "):rep(depth), proc.pid, proc.nspid or "?", M.command(proc))
     for _, c in ipairs(proc.children) do tree(c, depth + 1) end
   end
   for _, l in ipairs(data.layouts) do
     p("voidrun %d  %s  started %s", l.pid, l.profile, os.date("%Y-%m-%d %H:%M:%S", math.floor(l.started or 0)))
     for _, v in ipairs(l.voids) do
       local more = v.restarts > 0 and ("  restarts " .. v.restarts) or ""
-      if not v.running then
+      if v.workers then
+        p("  broker %s: %d worker%s%s", v.name, #v.workers, #v.workers == 1 and "" or "s", more)
+        if #v.workers > 0 then p("    %-7s %-4s %s", "PID", "VPID", "COMMAND") end
+        for _, w in ipairs(v.workers) do tree(w.tree, 2) end
+      elseif not v.running then
         p("  %s %s: not running%s", v.kind, v.name, more)
       else
         local use = {}
@@ -207,7 +277,7 @@ function M.ps(argv, i)
     end
   end
   local data = M.collect()
-  io.stdout:write(json and (M.encode(data) .. "\n") or text(data))
+  io.stdout:write(json and (M.encode(data) .. "\n") or M.text(data))
   return 0
 end
 

@@ -15,7 +15,10 @@
 -- File format, one record a line, fields separated by tabs, a field's
 -- "\", tab and newline escaped as \\, \t, \n:
 --   voidrun 1 | pid N | starttime TICKS | started UNIX_TIME | profile PATH
---   void NAME PID|- broker|void RESTARTS
+--   void NAME PID|- broker|void RESTARTS [WORKER_PROGRAM]
+-- (a broker's workers are not written here, one write per worker would
+-- cost each connection: ps finds them in /proc, and tells which broker a
+-- worker is of by the path of the program its workers run.)
 
 local core = require "voidrun.core"
 
@@ -87,7 +90,8 @@ local function render(e)
     ("started\t%.3f"):format(e.started), "profile\t" .. esc(e.profile),
   }
   for _, v in ipairs(e.voids) do
-    out[#out + 1] = ("void\t%s\t%s\t%s\t%d"):format(esc(v.name), v.pid or "-", v.kind, v.restarts or 0)
+    out[#out + 1] = ("void\t%s\t%s\t%s\t%d%s"):format(esc(v.name), v.pid or "-", v.kind, v.restarts or 0,
+      v.program and ("\t" .. esc(v.program)) or "")
   end
   return table.concat(out, "\n") .. "\n"
 end
@@ -104,7 +108,7 @@ function M.parse(text)
     elseif f[1] == "profile" then e.profile = f[2]
     elseif f[1] == "void" then
       e.voids[#e.voids + 1] = { name = f[2], pid = math.tointeger(tonumber(f[3])), kind = f[4],
-                                restarts = math.tointeger(tonumber(f[5])) or 0 }
+                                restarts = math.tointeger(tonumber(f[5])) or 0, program = f[6] }
     end
   end
   if not e.pid or not e.starttime or not e.profile then return nil end
@@ -135,8 +139,10 @@ function Entry:update()
   for _, v in ipairs(self.run.layout.order or self.run.layout.voids) do
     local st = self.run.voids[v]
     local pid = st and st.running and st.handle and st.handle.pid or nil
+    local exec = v.broker and v.worker.exec
     voids[#voids + 1] = { name = v.name, pid = pid, kind = v.broker and "broker" or "void",
-                          restarts = st and st.restarts or 0 }
+                          restarts = st and st.restarts or 0,
+                          program = exec and type(exec[1]) == "string" and exec[1] or nil }
   end
   return core.write_private(self.path, render {
     pid = self.pid, starttime = self.starttime, started = self.started, profile = self.profile,
