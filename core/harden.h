@@ -115,6 +115,11 @@ char *vr_seccomp_name(int nr);
  * Child-safe. Returns 0 or -errno. */
 int vr_seccomp_install(const struct vr_seccomp *s, int *ret_listener);
 
+/* Install a filter under which socket(2) makes AF_UNIX sockets only
+ * (others fail with EAFNOSUPPORT): for voids that share an empty network
+ * namespace (vr_plan.join_netns). Child-safe. Returns 0 or -errno. */
+int vr_seccomp_install_unix_only(void);
+
 /* ------------------------------------------------------------ Landlock */
 
 /* The Landlock ABI version of the running kernel: >= 1, or -EOPNOTSUPP

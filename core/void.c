@@ -93,6 +93,7 @@ int vr_plan_new(struct vr_plan **ret)
 	p->ns_flags = VR_CLONE_ALL_NS;
 	p->host_uid = p->host_gid = -1;
 	p->devnull = -1;
+	p->join_netns = -1;
 	p->hostname = strdup("void");
 	p->cwd = strdup("/");
 	/* The root holds only mount points: keep it tiny. It is made
@@ -294,6 +295,7 @@ struct child {
 	size_t n_defer;                /* started with go (vr_void_start) */
 	int status_fd;
 	int sync_fd;
+	bool newnet;  /* a new network namespace (not one joined) */
 };
 
 static void child_send_pid(const struct child *c, int type, int status, pid_t pid, bool entry,
@@ -699,7 +701,9 @@ static int entry_exec(void *arg)
 		(void)!write(e->status_fd, &m, sizeof(m));
 		(void)raise(SIGSTOP);
 	}
-	r = vr_harden_apply_entry(p->harden, &e->what, &e->listener);
+	r = p->join_netns >= 0 ? vr_seccomp_install_unix_only() : 0;
+	if (r >= 0)
+		r = vr_harden_apply_entry(p->harden, &e->what, &e->listener);
 	if (r < 0) {
 		e->step = VR_STEP_HARDEN;
 		e->err = -r;
@@ -816,7 +820,9 @@ static _Noreturn void child_init(struct child *c, const sigset_t *all)
 		if (entry == 0) {
 			const char *what = NULL;
 			sigset_t none;
-			int r = vr_harden_apply_entry(p->harden, &what, NULL);
+			int r = p->join_netns >= 0 ? vr_seccomp_install_unix_only() : 0;
+			if (r >= 0)
+				r = vr_harden_apply_entry(p->harden, &what, NULL);
 			if (r < 0)
 				child_fail(c, VR_STEP_HARDEN, -r, what, NULL);
 			(void)close(c->status_fd);
@@ -954,9 +960,9 @@ static _Noreturn void child_main(struct child *c, const sigset_t *all)
 
 	if (p->ns_flags & CLONE_NEWNS)
 		child_build_root(c, trees, devfds);
-	if ((p->ns_flags & CLONE_NEWNET) && loopback_up() < 0)
+	if (c->newnet && loopback_up() < 0)
 		child_fail(c, VR_STEP_NET, errno, "lo", NULL);
-	if (p->ns_flags & CLONE_NEWNET) {
+	if (c->newnet) {
 		const char *what = NULL;
 		r = vr_net_child_setup(p->net_links, p->n_net_links, &what);
 		if (r < 0)
@@ -1074,6 +1080,43 @@ int vr_void_start(struct vr_void *v, const int *fds, size_t n)
 	return r < 0 ? r : 0;
 }
 
+/* voidrun's own network namespace, opened once: where spawn returns to
+ * after entering a shared one. */
+static int own_netns = -1;
+
+static int netns_enter(int fd)
+{
+	if (own_netns < 0) {
+		own_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (own_netns < 0)
+			return vr_neg_errno();
+	}
+	return setns(fd, CLONE_NEWNET) < 0 ? vr_neg_errno() : 0;
+}
+
+static int netns_leave(void)
+{
+	return setns(own_netns, CLONE_NEWNET) < 0 ? vr_neg_errno() : 0;
+}
+
+int vr_void_empty_netns(void)
+{
+	int fd, r;
+
+	if (own_netns < 0) {
+		own_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (own_netns < 0)
+			return vr_neg_errno();
+	}
+	if (unshare(CLONE_NEWNET) < 0)
+		return vr_neg_errno();
+	fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	r = fd < 0 ? vr_neg_errno() : 0;
+	if (netns_leave() < 0)
+		abort();  /* as in spawn: never go on in the wrong namespace */
+	return r < 0 ? r : fd;
+}
+
 static int spawn(const struct vr_plan *p, const struct vr_fd_op *extra, size_t n_extra,
 		 const int *defer_dsts, size_t n_defer, struct vr_void *ret, struct vr_err *reterr)
 {
@@ -1111,12 +1154,23 @@ static int spawn(const struct vr_plan *p, const struct vr_fd_op *extra, size_t n
 		return r;
 	cgroup_fd = vr_limit_run_cgroup_fd(limits);
 
+	/* A shared network namespace: entered around the clone3, which then
+	 * makes none. */
+	uint64_t flags = p->ns_flags;
+	bool join = p->join_netns >= 0 && (flags & CLONE_NEWNET);
+	if (join) {
+		r = netns_enter(p->join_netns);
+		if (r < 0)
+			return vr_err_set(reterr, VR_STEP_NET, -r, "the shared network namespace", NULL), r;
+		flags &= ~(uint64_t)CLONE_NEWNET;
+	}
+
 	/* Block every signal across clone3 so that none is handled by
 	 * voidrun's handlers in the child before it resets them. */
 	sigfillset(&all);
 	(void)sigprocmask(SIG_SETMASK, &all, &old);
 	pid = vr_clone3(&(struct vr_clone_opts){
-		.flags = p->ns_flags | CLONE_PIDFD | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
+		.flags = flags | CLONE_PIDFD | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
 		.exit_signal = SIGCHLD,
 		.cgroup_fd = cgroup_fd,
 		.ret_pidfd = &pidfd,
@@ -1124,12 +1178,18 @@ static int spawn(const struct vr_plan *p, const struct vr_fd_op *extra, size_t n
 	if (pid == 0) {
 		struct child c = { .plan = p, .extra = extra, .n_extra = n_extra,
 				   .defer_dsts = defer_dsts, .n_defer = n_defer,
-				   .status_fd = status_wr, .sync_fd = sync_rd };
+				   .status_fd = status_wr, .sync_fd = sync_rd,
+				   .newnet = flags & CLONE_NEWNET };
 		(void)close(sync_wr);
 		(void)close(status_rd);
 		child_main(&c, &all);
 	}
 	(void)sigprocmask(SIG_SETMASK, &old, NULL);
+	if (join && netns_leave() < 0) {
+		/* Cannot happen to root, who holds both: voidrun must not go on
+		 * in the void's namespace. */
+		abort();
+	}
 	if (pid < 0) {
 		vr_err_set(reterr, VR_STEP_CLONE, -pid, NULL, NULL);
 		return pid;
@@ -1147,7 +1207,7 @@ static int spawn(const struct vr_plan *p, const struct vr_fd_op *extra, size_t n
 	}
 	/* Its veth pairs, before it may run: the void's end is in its network
 	 * namespace when it sets the address, before its entry starts. */
-	if (p->n_net_links && (p->ns_flags & CLONE_NEWNET)) {
+	if (p->n_net_links && (flags & CLONE_NEWNET)) {
 		r = vr_net_attach(p->net_links, p->n_net_links, pid, reterr);
 		if (r < 0) {
 			(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);

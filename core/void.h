@@ -75,6 +75,13 @@ struct vr_plan {
 	 * is the entry's exit code. The entry is then forked, not vforked. */
 	int (*entry_fn)(void *arg);
 	void *entry_arg;
+	/* Instead of a new network namespace, join this one (an fd; -1, the
+	 * default: none). spawn enters it around its clone3, which needs
+	 * CAP_SYS_ADMIN over it and over voidrun's own (root). The void can
+	 * then make AF_UNIX sockets only (a filter of its own), and should
+	 * have Landlock's abstract-socket scoping: a broker's workers share
+	 * an empty namespace this way (doc/brokers.md). Not owned. */
+	int join_netns;
 	/* Stop the exec entry just before its hardening and exec (SIGSTOP),
 	 * so that a debugger can attach; pid 1 stays dumpable for that. The
 	 * stop is reported by vr_void_ready. */
@@ -163,6 +170,11 @@ int vr_void_prepare(const struct vr_plan *plan, const int *dsts, size_t n, struc
 /* Start a prepared void with its n fds (the caller keeps its copies).
  * Returns 0 or -errno (-EPIPE: the void is gone). */
 int vr_void_start(struct vr_void *v, const int *fds, size_t n);
+
+/* A new, empty network namespace (only lo, and it down) for plans to
+ * join (plan->join_netns): an fd, or -errno (-EPERM unless root). The
+ * caller stays in its own. */
+int vr_void_empty_netns(void);
 
 /* Wait until the entry has been exec'd. Returns 0 when it has; 1 when the
  * void could not be built (*reterr says why; the void is ending); 2 when,

@@ -547,6 +547,18 @@ static int l_poll(lua_State *L)
 	return 1;
 }
 
+/* empty_netns() -> fd of a new, empty network namespace (root only), for
+ * plans to share (plan.join_netns) | fail, msg, errno */
+static int l_empty_netns(lua_State *L)
+{
+	int fd = vr_void_empty_netns();
+
+	if (fd < 0)
+		return push_fail(L, fd, "empty network namespace");
+	lua_pushinteger(L, fd);
+	return 1;
+}
+
 /* read_signal(sigfd) -> signal number, or nil when none is pending. */
 static int l_read_signal(lua_State *L)
 {
@@ -862,6 +874,10 @@ static int l_plan(lua_State *L)
 	lua_getfield(L, 1, "debug");
 	p->debug = lua_toboolean(L, -1);
 	lua_pop(L, 1);
+	/* join_netns: an fd from empty_netns() (the caller keeps it open) */
+	if (lua_getfield(L, 1, "join_netns") != LUA_TNIL)
+		p->join_netns = check_fd(L, lua_gettop(L));
+	lua_pop(L, 1);
 
 	/* A function entry: run = function, run_arg = its argument. */
 	if (lua_getfield(L, 1, "run") != LUA_TNIL) {
@@ -1158,6 +1174,7 @@ static const luaL_Reg funcs[] = {
 	{ "is_open", l_is_open },
 	{ "signalfd", l_signalfd },
 	{ "poll", l_poll },
+	{ "empty_netns", l_empty_netns },
 	{ "read_signal", l_read_signal },
 	{ "stat", l_stat },
 	{ "realpath", l_realpath },

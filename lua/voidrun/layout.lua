@@ -235,9 +235,24 @@ function Run:label_pipes(v, st)
 end
 
 -- A broker: its workers' plan, compiled once, and the source it serves.
+-- With netns = "shared" its workers share one empty network namespace
+-- (lo down, no link) where voidrun can make one: as root (entering it
+-- needs CAP_SYS_ADMIN), with Landlock's abstract-socket scoping (ABI 6)
+-- between the workers. Elsewhere each has its own, as by default.
+-- doc/brokers.md says what is shared.
+local function shared_netns(b)
+  if b.netns ~= "shared" or core.getuid() ~= 0 or (core.landlock_abi() or 0) < 6 then return nil end
+  local fd, err = core.empty_netns()
+  if not fd then return nil, ("%s: %s"):format(b.name, err) end
+  return fd
+end
+
 function Run:start_broker(b, st)
   local t = self:plan_table(b.worker, st)
   t.debug = nil  -- a worker per connection does not stop: its client waits
+  local netns, nerr = shared_netns(b)
+  if nerr then return nil, nerr end
+  st.netns, t.join_netns = netns, netns
   local ok, plan = pcall(core.plan, t)
   if not ok then return nil, tostring(plan) end
   local broker, err = core.broker {
@@ -544,6 +559,7 @@ function M.run(layout, opts)
       self:broker_stats(v, st)
       st.broker:free()
     end
+    if st.netns then core.close(st.netns) end
     if st.plan then st.plan:free() end
   end
   core.close(sigfd)

@@ -499,7 +499,7 @@ function M.api(layout)
   -- received on a socket.
   local each_values = { connection = true, message = true, fds = true }
   local broker_keys = { on = true, each = true, worker = true, max_workers = true, idle_timeout = true,
-                        timeout = true, conn = true, after = true, prepared = true }
+                        timeout = true, conn = true, after = true, prepared = true, netns = true }
   function vr.broker(name)
     if type(name) ~= "string" or not name:match("^[%w_][%w_.-]*$") then
       fail(1, "vr.broker: the name must be a word (letters, digits, _ . -), got %s", tostring(name))
@@ -508,8 +508,8 @@ function M.api(layout)
       if type(spec) ~= "table" then fail(1, "broker '%s' must be given a table, got %s", name, type(spec)) end
       for k in pairs(spec) do
         if not broker_keys[k] then
-          fail(1, "unknown field '%s' in broker '%s' (fields: after, conn, each, idle_timeout, max_workers, on, " ..
-            "prepared, timeout, worker)", tostring(k), name)
+          fail(1, "unknown field '%s' in broker '%s' (fields: after, conn, each, idle_timeout, max_workers, netns, " ..
+            "on, prepared, timeout, worker)", tostring(k), name)
         end
       end
       local on = spec.on
@@ -553,7 +553,15 @@ function M.api(layout)
       if math.type(prepared) ~= "integer" or prepared < 0 or prepared > 64 or (each == "fds" and prepared > 0) then
         fail(1, "broker '%s': prepared must be from 0 to 64 (0 with each = \"fds\"), got %s", name, tostring(prepared))
       end
+      -- The workers' network namespace: one empty one for all, or each its own.
+      if spec.netns ~= nil and spec.netns ~= "shared" and spec.netns ~= "own" then
+        fail(1, "broker '%s': netns must be \"shared\" or \"own\", got %s", name, tostring(spec.netns))
+      end
+      if spec.netns == "shared" and w.net ~= nil then
+        fail(1, "broker '%s': netns = \"shared\" is for workers without net", name)
+      end
       local b = setmetatable({ name = name, pos = where(1), broker = true, on = on, each = each, prepared = prepared,
+                               netns = spec.netns,
                                max_workers = max, idle_timeout = spec.idle_timeout, timeout = spec.timeout,
                                conn = conn, worker = w, after = fields.after(spec.after or {}, 1),
                                on_exit = "ignore", grace = w.grace, main = false }, Void)

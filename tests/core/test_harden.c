@@ -347,6 +347,34 @@ static void test_landlock_abi(void **state)
 	assert_true(abi >= 1);
 }
 
+/* A void in a shared network namespace makes unix sockets only. */
+static int child_unix_only(void *arg)
+{
+	int fd;
+	(void)arg;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || vr_seccomp_install_unix_only() < 0)
+		return 1;
+	if (ERR(socket(AF_INET, SOCK_STREAM, 0)) != EAFNOSUPPORT || ERR(socket(AF_INET6, SOCK_DGRAM, 0)) != EAFNOSUPPORT)
+		return 2;
+	if (ERR(socket(AF_NETLINK, SOCK_RAW, 0)) != EAFNOSUPPORT)
+		return 3;
+	/* the upper half of the family is ignored by the kernel: also here */
+	if (ERR(syscall(SYS_socket, 0x100000000UL | AF_INET, SOCK_STREAM, 0)) != EAFNOSUPPORT)
+		return 4;
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0)
+		return 5;
+	(void)close(fd);
+	return 0;
+}
+
+static void test_unix_only(void **state)
+{
+	(void)state;
+	assert_int_equal(vr_test_in_child(child_unix_only, NULL), 0);
+}
+
 /* A policy with named kills: its program takes a listener, and a killed
  * call waits there, its number readable, until the listener kills it. */
 static int child_named_kill(void *arg)
@@ -505,6 +533,7 @@ int main(void)
 		cmocka_unit_test(test_landlock_abi),
 		cmocka_unit_test(test_apply_entry_defaults),
 		cmocka_unit_test(test_named_kills),
+		cmocka_unit_test(test_unix_only),
 		cmocka_unit_test(test_caps_bad),
 		cmocka_unit_test(test_harden_set),
 	};

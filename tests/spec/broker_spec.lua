@@ -331,3 +331,84 @@ describe("profiles/tls.lua", function()
     assert.is_truthy(r.stderr:match("set cert, key and root"))
   end)
 end)
+
+-- Read from fd until the text read so far matches pattern (or end of file).
+local function read_until(fd, pattern, got)
+  got = got or ""
+  while not got:find(pattern) do
+    local s = core.read(fd, 65536)
+    if not s or s == "" then break end
+    got = got .. s
+  end
+  return got
+end
+
+describe("netns = \"shared\"", function()
+  -- Two workers at once: the first listens on an abstract socket and
+  -- waits; the second tries to connect to it, then to take its name.
+  local function two_workers(netns)
+    local port = free_port()
+    local name = "@voidrun-spec-" .. port
+    local prof = profile(([[
+vr.broker "w" {
+  on = vr.tcp_listen { host = "127.0.0.1", port = %d },
+  netns = %q,
+  worker = {
+    exec = { "/probe", "report", "connect-tcp", "127.0.0.1", "%d", "connect-unix", %q, "listen-unix", %q,
+             "sleep", "5" },
+    fs = { vr.exe(vr.libexec "voidrun-probe", "/probe"), vr.proc() },
+  },
+}
+]]):format(port, netns, port, name, name))
+    local before = H.snapshot()
+    local server = start({ prof })
+    local first = connect(port)
+    local out1 = read_until(first, "result listen%-unix")
+    local second = connect(port)
+    local out2 = read_until(second, "result listen%-unix")
+    core.close(first)
+    core.close(second)
+    assert.are.equal(0, server.stop())
+    H.assert_clean(before)
+    return H.vr.probe.parse(out1), H.vr.probe.parse(out2)
+  end
+
+  it("workers share one empty namespace, not the host's: AF_UNIX only, abstract sockets scoped (root)", function()
+    if not H.is_root or (core.landlock_abi() or 0) < 6 then
+      pending("needs root and Landlock ABI 6: elsewhere each worker has its own namespace (next test)")
+      return
+    end
+    local p1, p2 = two_workers("shared")
+    assert.are.equal(p1.first("netns"), p2.first("netns"))
+    assert.are_not.equal(H.sh("readlink /proc/self/ns/net").stdout:gsub("\n", ""), p1.first("netns"))
+    -- (getifaddrs needs a netlink socket: refused, like every non-unix one)
+    assert.are.equal("unavailable EAFNOSUPPORT", p1.first("netif"))
+    assert.are.equal("EAFNOSUPPORT", p1.outcome("connect-tcp"))
+    assert.are.equal("ECONNREFUSED", p1.outcome("connect-unix"))
+    assert.are.equal("ok", p1.outcome("listen-unix"))
+    -- Landlock keeps the second from the first's socket; the name itself
+    -- is taken in the shared namespace (doc/brokers.md says so).
+    assert.are.equal("EPERM", p2.outcome("connect-unix"))
+    assert.are.equal("EADDRINUSE", p2.outcome("listen-unix"))
+  end)
+
+  it("without it (or unprivileged) each worker has a namespace of its own, lo up", function()
+    local netns = H.is_root and "own" or "shared"  -- unprivileged, "shared" falls back
+    local p1, p2 = two_workers(netns)
+    assert.are_not.equal(p1.first("netns"), p2.first("netns"))
+    assert.is_truthy(p1.first("netif"):find("^lo up"), p1.first("netif"))
+    assert.are.equal("ECONNREFUSED", p1.outcome("connect-tcp"))
+    assert.are.equal("ECONNREFUSED", p2.outcome("connect-unix"))
+    assert.are.equal("ok", p2.outcome("listen-unix"))
+  end)
+
+  it("a bad value is refused at the profile line", function()
+    local prof = profile([[
+vr.broker "w" { on = vr.tcp_listen { port = 1 }, netns = "none", worker = { exec = { "/bin/cat" } } }
+]])
+    local r = H.voidrun({ prof })
+    assert.are.equal(125, r.code)
+    assert.are.same({ "voidrun: " .. prof .. ":2: broker 'w': netns must be \"shared\" or \"own\", got none" },
+      H.lines(r.stderr))
+  end)
+end)
