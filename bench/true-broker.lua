@@ -6,10 +6,12 @@
 local vr = require "voidrun"
 local port = vr.param("port", 7431, "TCP port")
 local prepared = vr.param("prepared", 2, "workers built ahead of need")
+local netns = vr.param("netns", "shared", "workers' network namespace: shared (one empty one) or own")
 
 vr.broker "true" {
   on = vr.tcp_listen { host = "127.0.0.1", port = port, backlog = 1024 },
   max_workers = 64,
   prepared = prepared,
+  netns = netns,
   worker = { exec = { "/bin/true" }, fs = { vr.exe "/bin/true" } },
 }

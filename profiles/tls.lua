@@ -10,6 +10,9 @@
 --     -> "http": a void per stream running busybox httpd, which sees only
 --        the web root, read-only, and the stream
 -- Neither can open the key by path, reach the network or see the other.
+-- Both make no socket of their own but unix ones (voidrun-tls its fresh
+-- stream): each broker's workers share one empty network namespace, which
+-- saves making one per connection (doc/brokers.md).
 local vr = require "voidrun"
 local host = vr.param("host", "127.0.0.1", "address to listen on")
 local port = vr.param("port", 8443, "TCP port")
@@ -24,6 +27,7 @@ local streams = vr.socketpair { type = "seqpacket" }
 
 vr.broker "tls" {
   on = vr.tcp_listen { host = host, port = port },
+  netns = "shared",
   worker = {
     exec = { "/tls", 3, 4, 5 },
     fs = { vr.exe(vr.libexec "voidrun-tls", "/tls") },
@@ -33,6 +37,7 @@ vr.broker "tls" {
 
 vr.broker "http" {
   on = streams[2], each = "fds", conn = { 0, 1 },
+  netns = "shared",
   worker = {
     exec = { "/bin/busybox", "httpd", "-i", "-h", "/www" },
     fs = { vr.exe "/bin/busybox", vr.ro(root:sub(1, 1) == "/" and root or vr.cwd .. "/" .. root, "/www") },
