@@ -814,6 +814,15 @@ static _Noreturn void child_init(struct child *c, const sigset_t *all)
 		 * with the kernel's kill (no listener): sharing our fd table
 		 * with it, as the exec entry does until it execs, would hand
 		 * it the listener. */
+		int hardened[2];
+		char byte;
+		ssize_t n;
+
+		/* It says when it is hardened, before it runs the function:
+		 * only then is the void ready (a failure before is the void's
+		 * failure to build, which the entry reports itself). */
+		if (pipe2(hardened, O_CLOEXEC) < 0)
+			child_fail(c, VR_STEP_FORK, errno, NULL, NULL);
 		entry = fork();
 		if (entry < 0)
 			child_fail(c, VR_STEP_FORK, errno, NULL, NULL);
@@ -821,16 +830,34 @@ static _Noreturn void child_init(struct child *c, const sigset_t *all)
 			const char *what = NULL;
 			sigset_t none;
 			int r = p->join_netns >= 0 ? vr_seccomp_install_unix_only() : 0;
+			(void)close(hardened[0]);
 			if (r >= 0)
 				r = vr_harden_apply_entry(p->harden, &what, NULL);
 			if (r < 0)
 				child_fail(c, VR_STEP_HARDEN, -r, what, NULL);
+			(void)!write(hardened[1], "h", 1);
+			(void)close(hardened[1]);
 			(void)close(c->status_fd);
 			if (c->sync_fd >= 0)
 				(void)close(c->sync_fd);
 			sigemptyset(&none);
 			(void)sigprocmask(SIG_SETMASK, &none, NULL);
 			_exit(p->entry_fn(p->entry_arg) & 0xff);
+		}
+		(void)close(hardened[1]);
+		do
+			n = read(hardened[0], &byte, 1);
+		while (n < 0 && errno == EINTR);
+		(void)close(hardened[0]);
+		if (n != 1) {
+			/* It ended first: it said why (exit 125), or it was
+			 * killed, by its own filter for one, which is its end. */
+			int st = 0;
+			(void)waitpid(entry, &st, 0);
+			if (WIFEXITED(st) && WEXITSTATUS(st) == 125)
+				_exit(125);
+			child_send(c, VR_MSG_EXIT, st, NULL);
+			_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 		}
 	} else {
 		/* Its own stack: it runs while we wait, in our memory. */
