@@ -92,6 +92,17 @@ int vr_broker_new(const struct vr_broker_opts *o, struct vr_broker **ret)
 	return 0;
 }
 
+static void add_usage(struct vr_usage *all, const struct vr_usage *one)
+{
+	if ((one->have & VR_USAGE_MEMORY) && one->memory_peak > all->memory_peak)
+		all->memory_peak = one->memory_peak;
+	if (one->have & VR_USAGE_CPU)
+		all->cpu_usec += one->cpu_usec;
+	if (one->have & VR_USAGE_OOM)
+		all->oom_kills += one->oom_kills;
+	all->have |= one->have;
+}
+
 static void reap(struct vr_broker *b, unsigned i)
 {
 	struct worker *w = &b->workers[i];
@@ -100,6 +111,7 @@ static void reap(struct vr_broker *b, unsigned i)
 	int r = vr_void_wait(&w->v, -1, &status, &err);
 
 	b->st.ended++;
+	add_usage(&b->st.usage, &w->v.usage);
 	if (r == 1) {
 		b->st.failed++;
 		b->last_error = err;

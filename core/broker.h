@@ -47,6 +47,9 @@ struct vr_broker_stats {
 	unsigned waiting;         /* connections waiting for their first byte */
 	unsigned peak;            /* the most workers ever running at once */
 	unsigned long prepared;   /* workers started from a void built ahead */
+	/* What the workers reaped so far used (core/limit.h), where known:
+	 * the largest peak of memory of any, the cpu time of all, OOM kills. */
+	struct vr_usage usage;
 };
 
 struct vr_broker;

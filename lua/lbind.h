@@ -28,6 +28,10 @@ struct vr_void *vr_lua_check_void(lua_State *L, int arg);
  * usage; status 124 after the time limit) to the wait result table on top
  * of the stack. */
 void vr_lua_wait_limits(lua_State *L, const struct vr_void *v);
+/* Push a usage table { memory_peak =, cpu_usec =, oom_kills =, timed_out =,
+ * cgroup = } (absent fields unknown). */
+struct vr_usage;
+void vr_lua_push_usage(lua_State *L, const struct vr_usage *u);
 
 /* Add a module's functions to the voidrun.core table on top of the stack. */
 void vr_lua_open_limit(lua_State *L);

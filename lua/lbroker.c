@@ -186,6 +186,8 @@ static int l_broker_stats(lua_State *L)
 	SET(waiting);
 	SET(peak);
 	SET(prepared);
+	vr_lua_push_usage(L, &st.usage);
+	lua_setfield(L, -2, "usage");
 	if (u->b && vr_broker_last_error(u->b, &err)) {
 		lua_pushstring(L, vr_err_format(&err, msg, sizeof(msg)));
 		lua_setfield(L, -2, "last_error");

@@ -132,7 +132,7 @@ static int l_cgroup_probe(lua_State *L)
  * timed_out = bool, cgroup = bool }: while it runs, what its cgroup says
  * (nothing without one); once waited for, the final figures (from pid 1's
  * rusage where there is no cgroup). Absent fields are unknown. */
-static void push_usage(lua_State *L, const struct vr_usage *u)
+void vr_lua_push_usage(lua_State *L, const struct vr_usage *u)
 {
 	lua_createtable(L, 0, 5);
 	if (u->have & VR_USAGE_MEMORY) {
@@ -162,7 +162,7 @@ static int l_void_usage(lua_State *L)
 		(void)vr_limit_run_usage(v->limits, &u);
 	else
 		u = v->usage;
-	push_usage(L, &u);
+	vr_lua_push_usage(L, &u);
 	return 1;
 }
 
@@ -178,7 +178,7 @@ void vr_lua_wait_limits(lua_State *L, const struct vr_void *v)
 		lua_pushinteger(L, (lua_Integer)v->usage.oom_kills);
 		lua_setfield(L, -2, "oom_kills");
 	}
-	push_usage(L, &v->usage);
+	vr_lua_push_usage(L, &v->usage);
 	lua_setfield(L, -2, "usage");
 }
 

@@ -333,6 +333,12 @@ function Run:broker_stats(v, st)
   say("%s: %d accepted, %d workers started (%d prepared ahead), peak %d at once, %d failed, %d crashed, " ..
     "%d idle closed, %d timed out", v.name, s.accepted, s.started, s.prepared, s.peak, s.failed, s.crashed,
     s.idle, s.timed_out)
+  -- what the workers used: the largest peak of memory, the cpu time of all
+  local u = s.usage
+  if s.ended > 0 and (u.memory_peak or u.cpu_usec) then
+    say("%s: workers: %s", v.name, limits.stats(u):gsub("^peak memory", "largest peak memory")
+      :gsub("cpu time", "cpu time of all"))
+  end
 end
 
 function Run:stop_all(sig)

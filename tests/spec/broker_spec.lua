@@ -121,6 +121,8 @@ describe("profiles/echo.lua", function()
     server = nil
     assert.is_truthy(err:match("echo: 10001 accepted, 10001 workers started"), err)
     assert.is_truthy(err:match("0 failed, 0 crashed"), err)
+    -- what the workers used, all of them
+    assert.is_truthy(err:match("echo: workers: largest peak memory [%d.]+[KMG]?, cpu time of all [%d.]+ s"), err)
     H.assert_clean(before)
   end)
 
