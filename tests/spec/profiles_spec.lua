@@ -53,3 +53,23 @@ describe("profiles/fib.lua", function()
     assert.is_truthy(binds[1]:match("%-> /fib$"))
   end)
 end)
+
+describe("profiles/web.lua", function()
+  it("fetches a file from a server void over a private network, and leaves no link behind", function()
+    if not io.open("/bin/busybox") then
+      pending("needs busybox-static at /bin/busybox (scripts/deps.sh installs it)")
+      return
+    end
+    local before = H.snapshot()
+    local r = H.voidrun({ prof "web.lua" })
+    assert.are.equal(0, r.code, r.stderr)
+    local f = assert(io.open(prof "hello.lua"))
+    assert.are.equal(f:read("a"), r.stdout)
+    f:close()
+    -- a file the server lacks: wget says so and the layout fails
+    r = H.voidrun({ "--set", "file=no-such-file", prof "web.lua" })
+    assert.are.equal(1, r.code)
+    assert.is_truthy(r.stderr:find("404 Not Found", 1, true), r.stderr)
+    H.assert_clean(before)
+  end)
+end)
