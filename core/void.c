@@ -344,16 +344,21 @@ static int make_mount_point(char *buf, bool dir)
 	char *slash = strrchr(buf, '/');
 	int r;
 
-	*slash = '\0';
-	r = vr_mount_mkdirs(buf);
-	*slash = '/';
-	if (r < 0)
-		return r;
-	if (dir)
-		r = mkdir(buf, 0755);
-	else
-		r = mknod(buf, S_IFREG | 0644, 0);
-	return r < 0 && errno != EEXIST ? vr_neg_errno() : 0;
+	/* The parents first only when they are missing: mostly they are
+	 * there (/dev, a library directory), and each needless mkdir walks
+	 * the path again. */
+	for (int tries = 0;; tries++) {
+		r = dir ? mkdir(buf, 0755) : mknod(buf, S_IFREG | 0644, 0);
+		if (r == 0 || errno == EEXIST)
+			return 0;
+		if (errno != ENOENT || tries > 0)
+			return vr_neg_errno();
+		*slash = '\0';
+		r = vr_mount_mkdirs(buf);
+		*slash = '/';
+		if (r < 0)
+			return r;
+	}
 }
 
 static unsigned bind_mount_flags(unsigned flags)
