@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/close_range.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #include "enter.h"
 #include "harden.h"
@@ -25,7 +27,7 @@
 #define ENTER_NS (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | \
 		  CLONE_NEWUTS | CLONE_NEWCGROUP)
 
-enum { STEP_SETID = 1, STEP_CAPS, STEP_EXEC };
+enum { STEP_SETID = 1, STEP_CAPS, STEP_EXEC, STEP_CGROUP, STEP_LANDLOCK, STEP_SECCOMP };
 
 /* What a failing child writes to the close-on-exec pipe: fixed size, in
  * one write(2). */
@@ -58,11 +60,19 @@ static _Noreturn void child(int fd, const struct vr_enter *e, const struct vr_se
 	struct __user_cap_data_struct none[2] = { 0 };
 	unsigned bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
 			SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED;
+	const char *what = NULL;
 
 	/* Nothing of the caller but stdio reaches the command: voidrun's
 	 * own fds were opened close-on-exec, and this makes sure of it. */
 	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		child_fail(fd, STEP_EXEC);
+	/* Into the void's cgroup, so that its limits hold the command too.
+	 * "0" is the writer itself. The files were opened on the host before
+	 * setns: the kernel checks a write against the opener's credentials
+	 * and cgroup namespace, so the move works from inside the void's. */
+	for (size_t i = 0; i < e->n_cgroup_fds; i++)
+		if (write(e->cgroup_fds[i], "0", 1) != 1)
+			child_fail(fd, STEP_CGROUP);
 	/* Supplementary groups of the host user would still open host files
 	 * through the void's binds: drop them. An unprivileged user's userns
 	 * denies setgroups (EPERM): then it has none that it did not have. */
@@ -86,18 +96,24 @@ static _Noreturn void child(int fd, const struct vr_enter *e, const struct vr_se
 		child_fail(fd, STEP_CAPS);
 	if (chdir("/") < 0)
 		child_fail(fd, STEP_EXEC);
-	/* Every void has the default seccomp filter: what runs here has it
-	 * too, so that what it can do is what the void can. (A profile's own
-	 * policy and its Landlock rules are not known here: doc/inspect.md.) */
-	if (filter && vr_seccomp_install(filter, NULL) < 0)
-		child_fail(fd, STEP_CAPS);
+	/* As the void's entry: Landlock first (the policy may deny its
+	 * calls), then the filters, so that what runs here can do what the
+	 * void can and no more. Without the void's own (its voidrun could not
+	 * be asked), the default filter every void has. */
+	if (e->harden && vr_harden_apply_landlock(e->harden, &what) < 0)
+		child_fail(fd, STEP_LANDLOCK);
+	for (size_t i = 0; i < e->n_progs; i++)
+		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &e->progs[i]) < 0)
+			child_fail(fd, STEP_SECCOMP);
+	if (!e->progs && filter && vr_seccomp_install(filter, NULL) < 0)
+		child_fail(fd, STEP_SECCOMP);
 	execve(e->path, e->argv, e->envp);
 	child_fail(fd, STEP_EXEC);
 }
 
 int vr_enter_exec(int pidfd, const struct vr_enter *e, int *ret_status, const char **ret_step)
 {
-	static const char *const steps[] = { "fork", "setid", "caps", "exec" };
+	static const char *const steps[] = { "fork", "setid", "caps", "exec", "cgroup", "landlock", "seccomp" };
 	_cleanup_close_ int rd = -1, wr = -1;
 	struct enter_msg m;
 	int fds[2], status;
@@ -107,7 +123,8 @@ int vr_enter_exec(int pidfd, const struct vr_enter *e, int *ret_status, const ch
 	const struct vr_seccomp *filter = NULL;
 
 	*ret_step = "setns";
-	if (!e->path || e->path[0] != '/' || !e->argv || !e->argv[0] || !e->envp)
+	if (!e->path || e->path[0] != '/' || !e->argv || !e->argv[0] || !e->envp ||
+	    (!e->n_progs != !e->progs) || (e->n_cgroup_fds && !e->cgroup_fds))
 		return -EINVAL;
 	/* Made ready here: the child may not allocate. */
 	*ret_step = "seccomp";
@@ -138,7 +155,7 @@ int vr_enter_exec(int pidfd, const struct vr_enter *e, int *ret_status, const ch
 		if (errno != EINTR)
 			return vr_neg_errno();
 	if (n == (ssize_t)sizeof(m)) {
-		*ret_step = steps[m.step >= 0 && m.step <= STEP_EXEC ? m.step : 0];
+		*ret_step = steps[m.step >= 0 && m.step <= STEP_SECCOMP ? m.step : 0];
 		return -m.err;
 	}
 	*ret_step = NULL;

@@ -985,3 +985,45 @@ int vr_harden_apply_entry(const struct vr_harden *h, const char **ret_what, int 
 		r = vr_seccomp_install(h->seccomp, ret_listener);
 	return r;
 }
+
+/* ----------------------------------------------------- what enter needs */
+
+int vr_harden_add_landlock_rule(struct vr_harden *h, const char *path, uint64_t access)
+{
+	/* Only what Landlock knows of file systems, only absolute paths: a
+	 * rule from a peer (voidrun enter's grants) is checked like a plan's. */
+	if (!path || path[0] != '/' || (access & ~(LL_READ | LL_WRITE | LL_DEVICE)) != 0)
+		return -EINVAL;
+	return add_ll_rule(h, path, NULL, access);
+}
+
+int vr_harden_landlock_rule(const struct vr_harden *h, size_t i, const char **ret_path, uint64_t *ret_access)
+{
+	if (!h || i >= h->n_rules)
+		return -ENOENT;
+	*ret_path = h->rules[i].path;
+	*ret_access = h->rules[i].access;
+	return 0;
+}
+
+const void *vr_harden_entry_prog(const struct vr_harden *h, size_t i, size_t *ret_len)
+{
+	const struct vr_seccomp *def = NULL, *own = h ? h->seccomp : NULL;
+
+	if (own && own->base)
+		def = own->base;
+	else if (vr_seccomp_default(&def) < 0 || !def)
+		return NULL;
+	/* Without pid 1 to listen, a policy's named kills are the kernel's:
+	 * the plain form (as vr_seccomp_install installs it without one). */
+	if (own && own->listen)
+		own = own->plain;
+	if (i < def->n)
+		return vr_seccomp_prog(def, i, ret_len);
+	return vr_seccomp_prog(own, i - def->n, ret_len);
+}
+
+int vr_harden_apply_landlock(const struct vr_harden *h, const char **ret_what)
+{
+	return apply_landlock(h, ret_what);
+}

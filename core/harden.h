@@ -177,3 +177,30 @@ int vr_harden_apply_caps(const struct vr_harden *h);
  * allocation. Returns 0 or -errno; *ret_what names what failed ("landlock",
  * a path, "seccomp"). h may be NULL (the defaults). */
 int vr_harden_apply_entry(const struct vr_harden *h, const char **ret_what, int *ret_listener);
+
+/* ----------------------------------------------------- what enter needs */
+/* voidrun enter gives a command run in a running void the void's own
+ * restrictions: voidrun hands them over its control socket (as bytes and
+ * paths), enter rebuilds them (doc/inspect.md). */
+
+/* Add a Landlock rule: access (LANDLOCK_ACCESS_FS_* bits) beneath path, a
+ * path inside the void. Returns 0, -EINVAL for a relative path or a bit
+ * that is not a file-system right, -ENOMEM. */
+int vr_harden_add_landlock_rule(struct vr_harden *h, const char *path, uint64_t access);
+
+/* The i-th Landlock rule of h (vr_harden_landlock_plan's, or added).
+ * Returns 0, -ENOENT past the last. The path lives as long as h. */
+int vr_harden_landlock_rule(const struct vr_harden *h, size_t i, const char **ret_path, uint64_t *ret_access);
+
+/* The i-th BPF program an entry hardened by h installs, in order: the
+ * default filter (or, for a policy with named kills, the default without
+ * the calls it kills), then h's policy, with the kernel's kills where its
+ * kills are named (its plain form). Instructions (struct sock_filter) and
+ * their count in *ret_len; NULL past the last. h may be NULL (the default
+ * filter alone). */
+const void *vr_harden_entry_prog(const struct vr_harden *h, size_t i, size_t *ret_len);
+
+/* Apply h's Landlock rules and scoping to the calling thread, as an entry
+ * gets them (needs no_new_privs). Child-safe. Returns 0 or -errno;
+ * *ret_what names what failed ("landlock" or a rule's path). */
+int vr_harden_apply_landlock(const struct vr_harden *h, const char **ret_what);

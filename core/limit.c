@@ -326,6 +326,11 @@ int vr_limit_run_cgroup_fd(const struct vr_limit_run *r)
 	return r ? vr_cgroup_dirfd(r->cg) : -1;
 }
 
+const struct vr_cgroup *vr_limit_run_cgroup(const struct vr_limit_run *r)
+{
+	return r && !r->ended ? r->cg : NULL;
+}
+
 int vr_limit_run_start(struct vr_limit_run *r, pid_t pid, struct vr_err *e)
 {
 	int x;

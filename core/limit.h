@@ -126,6 +126,11 @@ int vr_limit_run_new(const struct vr_limit *l, struct vr_limit_run **ret, struct
  * Accepts NULL. */
 int vr_limit_run_cgroup_fd(const struct vr_limit_run *r);
 
+/* The void's own cgroup while it runs (core/cgroup.h), or NULL: none,
+ * or ended. Accepts NULL. */
+struct vr_cgroup;
+const struct vr_cgroup *vr_limit_run_cgroup(const struct vr_limit_run *r);
+
 /* Between clone3 and the child's go byte: put pid into the v1
  * hierarchies. Returns 0, or -errno with *reterr set. Accepts NULL. */
 int vr_limit_run_start(struct vr_limit_run *r, pid_t pid, struct vr_err *reterr);

@@ -17,6 +17,9 @@ void vr_lua_plan_limit(lua_State *L, int t, struct vr_plan *p);
 void vr_lua_plan_harden(lua_State *L, int t, struct vr_plan *p);
 void vr_lua_plan_net(lua_State *L, int t, struct vr_plan *p);
 
+/* The vr_plan of the Plan userdata at arg (raises if it is none or freed). */
+struct vr_plan *vr_lua_check_plan(lua_State *L, int arg);
+
 /* The Plan userdata at idx will spawn from state L (for function entries). */
 void vr_lua_plan_set_state(lua_State *L, int idx);
 

@@ -777,6 +777,11 @@ static struct vr_plan *check_plan(lua_State *L, int arg)
 	return u->plan;
 }
 
+struct vr_plan *vr_lua_check_plan(lua_State *L, int arg)
+{
+	return check_plan(L, arg);
+}
+
 static int plan_gc(lua_State *L)
 {
 	struct plan_ud *u = luaL_checkudata(L, 1, PLAN_MT);

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <linux/filter.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -312,6 +313,79 @@ void vr_lua_plan_harden(lua_State *L, int t, struct vr_plan *p)
 		luaL_error(L, "out of memory");
 }
 
+/* ------------------------------------------------ a running void's grants */
+
+#define HARDEN_MT "voidrun.Harden"
+
+/* What a void's entry was hardened with, kept while the void runs for
+ * voidrun enter (its control socket's "grants"): taken from the plan,
+ * which is freed once the void is spawned. */
+struct harden_ud {
+	struct vr_harden *h;
+};
+
+static int harden_gc(lua_State *L)
+{
+	struct harden_ud *u = luaL_checkudata(L, 1, HARDEN_MT);
+
+	vr_harden_free(u->h);
+	u->h = NULL;
+	return 0;
+}
+
+/* plan:take_harden() -> Harden: the plan's hardening, the plan left with
+ * the defaults (spawn it no more). A handle is made first, so that no
+ * raise loses it. */
+static int l_plan_take_harden(lua_State *L)
+{
+	struct vr_plan *p = vr_lua_check_plan(L, 1);
+	struct harden_ud *u = lua_newuserdatauv(L, sizeof(*u), 0);
+
+	u->h = NULL;
+	luaL_setmetatable(L, HARDEN_MT);
+	u->h = p->harden;
+	p->harden = NULL;
+	return 1;
+}
+
+/* harden:grants() -> { seccomp = { program... }, landlock = { { path =,
+ * access = }... } }: the BPF programs (struct sock_filter bytes) an entry
+ * installs, in order (vr_harden_entry_prog), and its Landlock rules
+ * (paths in the void, LANDLOCK_ACCESS_FS_* bits). */
+static int l_harden_grants(lua_State *L)
+{
+	struct harden_ud *u = luaL_checkudata(L, 1, HARDEN_MT);
+	const void *prog;
+	const char *path;
+	uint64_t access;
+	size_t len;
+
+	lua_createtable(L, 0, 2);
+	lua_newtable(L);
+	for (size_t i = 0; (prog = vr_harden_entry_prog(u->h, i, &len)); i++) {
+		lua_pushlstring(L, prog, len * sizeof(struct sock_filter));
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	lua_setfield(L, -2, "seccomp");
+	lua_newtable(L);
+	for (size_t i = 0; vr_harden_landlock_rule(u->h, i, &path, &access) == 0; i++) {
+		lua_createtable(L, 0, 2);
+		lua_pushstring(L, path);
+		lua_setfield(L, -2, "path");
+		lua_pushinteger(L, (lua_Integer)access);
+		lua_setfield(L, -2, "access");
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	lua_setfield(L, -2, "landlock");
+	return 1;
+}
+
+static const luaL_Reg harden_methods[] = {
+	{ "grants", l_harden_grants },
+	{ "free", harden_gc },
+	{ NULL, NULL },
+};
+
 static const luaL_Reg funcs[] = {
 	{ "seccomp_resolve", l_seccomp_resolve },
 	{ "seccomp_default_names", l_seccomp_default_names },
@@ -339,6 +413,23 @@ void vr_lua_open_harden(lua_State *L)
 	lua_setfield(L, -2, "__close");
 	luaL_newlib(L, seccomp_methods);
 	lua_setfield(L, -2, "__index");
+	lua_pop(L, 1);
+	luaL_newmetatable(L, HARDEN_MT);
+	lua_pushcfunction(L, harden_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_pushcfunction(L, harden_gc);
+	lua_setfield(L, -2, "__close");
+	luaL_newlib(L, harden_methods);
+	lua_setfield(L, -2, "__index");
+	lua_pop(L, 1);
+	/* plan:take_harden(), beside the methods lcore.c gives plans. */
+	if (luaL_getmetatable(L, "voidrun.Plan") == LUA_TTABLE) {
+		if (lua_getfield(L, -1, "__index") == LUA_TTABLE) {
+			lua_pushcfunction(L, l_plan_take_harden);
+			lua_setfield(L, -2, "take_harden");
+		}
+		lua_pop(L, 1);
+	}
 	lua_pop(L, 1);
 	luaL_setfuncs(L, funcs, 0);
 }

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "lbind.h"
@@ -166,6 +167,32 @@ static int l_void_usage(lua_State *L)
 	return 1;
 }
 
+/* void:cgroup_dirs() -> { dir... }: the directories of the void's own
+ * cgroup while it runs (one on cgroup v2, one per hierarchy on v1), {}
+ * when it has none (it shares voidrun's). voidrun enter joins them. */
+static int l_void_cgroup_dirs(lua_State *L)
+{
+	struct vr_void *v = vr_lua_check_void(L, 1);
+	const struct vr_cgroup *cg = v->pidfd >= 0 ? vr_limit_run_cgroup(v->limits) : NULL;
+	lua_Integer n = 0;
+
+	lua_newtable(L);
+	for (int c = 0; cg && c < VR_CG_N; c++) {
+		const char *dir = vr_cgroup_path(cg, c);
+		bool seen = false;
+
+		for (int d = 0; dir && d < c; d++) {
+			const char *prev = vr_cgroup_path(cg, d);
+			seen = seen || (prev && strcmp(prev, dir) == 0);
+		}
+		if (dir && !seen) {
+			lua_pushstring(L, dir);
+			lua_rawseti(L, -2, ++n);
+		}
+	}
+	return 1;
+}
+
 void vr_lua_wait_limits(lua_State *L, const struct vr_void *v)
 {
 	if (v->usage.timed_out) {
@@ -196,6 +223,8 @@ void vr_lua_open_limit(lua_State *L)
 		if (lua_getfield(L, -1, "methods") == LUA_TTABLE) {
 			lua_pushcfunction(L, l_void_usage);
 			lua_setfield(L, -2, "usage");
+			lua_pushcfunction(L, l_void_cgroup_dirs);
+			lua_setfield(L, -2, "cgroup_dirs");
 		}
 		lua_pop(L, 1);
 	}

@@ -278,6 +278,9 @@ function Run:start(v, last)
   local h, err
   if ok then
     h, err = plan:spawn()
+    -- what its entry was hardened with, for `voidrun enter` (the control
+    -- socket's grants: lua/voidrun/control.lua); the plan goes now
+    st.harden = h and plan:take_harden() or nil
     plan:free()
   else
     err = tostring(plan)
@@ -433,6 +436,9 @@ function Run:loop(sigfd)
       end
     end
     if not alive then return end
+    -- the control socket (lua/voidrun/control.lua): one fd, more only
+    -- while a client is being answered
+    if self.control then timeout = self.control:add(fds, by_fd, now, timeout) end
     -- brokers accept, spawn and reap inside serve: it returns when one of
     -- our fds is ready (or at the timeout), never per connection
     local ready
@@ -464,7 +470,9 @@ function Run:loop(sigfd)
     end
     for fd in pairs(ready) do
       local what = by_fd[fd]
-      if what and what.label then
+      if what and what.control then
+        what.control:ready(fd)
+      elseif what and what.label then
         self:pump(what.label, what.name)
       elseif what then
         local st = what.st
@@ -492,6 +500,7 @@ function Run:loop(sigfd)
       end
     end
     now = core.now()
+    if self.control then self.control:expire(now) end
     for v, st in pairs(self.voids) do
       if st.running and st.deadline and now >= st.deadline then
         kill(st, 9)
@@ -539,6 +548,8 @@ function M.run(layout, opts)
   -- removed when this function is left, by return or by error
   local registry <close> = require("voidrun.registry").register(self)
   self.registry = registry
+  -- its control socket, closed with it (doc/inspect.md)
+  self.control = registry and registry:listen(self) or nil
   self.starting = true
   for i, v in ipairs(layout.order) do
     local ok, msg = self:start(v, i == #layout.order)

@@ -364,10 +364,32 @@ function M.enter(argv, i)
     say("enter: void '%s' ended", name)
     return EXIT_FAIL
   end
+  -- The void's own restrictions (its seccomp policy, Landlock rules and
+  -- cgroup) are known to its voidrun only: asked over its control socket
+  -- (lua/voidrun/control.lua). Unreachable (a voidrun of before the
+  -- socket, or one that could not make it): the default filter, said.
+  local control = require "voidrun.control"
+  local grants
+  local reply, rerr = control.request(e.file .. ".sock", "grants " .. name, e.pid)
+  if reply and not reply.ok then
+    core.close(pidfd)
+    say("enter: %s: %s", name, tostring(reply.error))
+    return EXIT_FAIL
+  elseif reply and reply.pid ~= v.pid then
+    core.close(pidfd)
+    say("enter: void '%s' restarted meanwhile: try again", name)
+    return EXIT_FAIL
+  elseif reply then
+    grants, rerr = control.grants(reply)
+  end
+  if not grants then
+    say("enter: %s: cannot ask voidrun %d for the void's grants (%s): the command gets the default " ..
+      "seccomp filter only, not the void's own policy, Landlock rules or cgroup", name, e.pid, rerr)
+  end
   local env = { "PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/" }
   local term = core.environ().TERM
   if term then env[#env + 1] = "TERM=" .. term end
-  local r, msg = core.enter(pidfd, cmd, env)
+  local r, msg = core.enter(pidfd, cmd, env, grants)
   core.close(pidfd)
   if not r then
     say("enter: %s: %s", name, msg)

@@ -12,6 +12,10 @@
 -- pid is gone or belongs to another process (the start time, field 22 of
 -- /proc/PID/stat, differs), and list() removes it.
 --
+-- Next to its file, PID.sock is the voidrun's control socket
+-- (voidrun.control): it goes with the file, and a stale one with a
+-- stale file.
+--
 -- File format, one record a line, fields separated by tabs, a field's
 -- "\", tab and newline escaped as \\, \t, \n:
 --   voidrun 1 | pid N | starttime TICKS | started UNIX_TIME | profile PATH
@@ -150,9 +154,23 @@ function Entry:update()
   })
 end
 
+-- Open the control socket (voidrun.control) for run. Returns the server
+-- | nil, msg (voidrun runs anyway, as without registration).
+function Entry:listen(run)
+  if self.closed or self.control then return self.control end
+  -- a file named by this pid can only be stale (of a voidrun killed
+  -- before this pid was reused), and list() would remove the new socket
+  -- with it
+  os.remove(self.path)
+  local server, err = require("voidrun.control").listen(self.path .. ".sock", run)
+  self.control = server
+  return server, err
+end
+
 function Entry:close()
   if self.closed then return end
   self.closed = true
+  if self.control then self.control:close() end
   -- a forked copy of voidrun (a function entry's process) never removes
   -- the layout's file: only the voidrun that wrote it
   if core.getpid() == self.pid then os.remove(self.path) end
@@ -178,10 +196,13 @@ function M.list()
         out[#out + 1] = e
       elseif f then
         os.remove(path)
+        os.remove(path .. ".sock")  -- its control socket, if it had one
         removed = removed + 1
       end
     elseif name:match("^%d+%.tmp$") and not M.starttime(tonumber(name:match("^%d+"))) then
       os.remove(path)  -- a half-written file of a voidrun that is gone
+    elseif name:match("^%d+%.sock$") and not M.starttime(tonumber(name:match("^%d+"))) then
+      os.remove(path)  -- the socket of a voidrun gone before its first write
     end
   end
   table.sort(out, function(a, b) return a.pid < b.pid end)

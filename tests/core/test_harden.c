@@ -515,6 +515,101 @@ static void test_harden_set(void **state)
 	vr_plan_free(p);
 }
 
+/* What voidrun enter rebuilds from a void's grants: the programs, in
+ * order, hold a command as the entry is held (the policy's kills the
+ * kernel's), and the Landlock rules restrict as the plan's do. */
+static int child_entry_progs(void *arg)
+{
+	const struct vr_harden *h = arg;
+	const void *insns;
+	size_t len;
+	int st;
+	pid_t pid;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return 1;
+	for (size_t i = 0; (insns = vr_harden_entry_prog(h, i, &len)); i++) {
+		struct sock_fprog prog = { .len = (unsigned short)len, .filter = (struct sock_filter *)insns };
+		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+			return 2;
+	}
+	pid = fork();
+	if (pid == 0) {
+		(void)syscall(SYS_getppid);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return 3;
+	return WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS ? 0 : 4;
+}
+
+static int child_enter_landlock(void *arg)
+{
+	const char *what = NULL;
+	int fd;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || vr_harden_apply_landlock(arg, &what) < 0)
+		return 1;
+	/* read below "/", and nothing else: no new file anywhere */
+	if ((fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return 2;
+	(void)close(fd);
+	fd = open("/tmp/voidrun-test-landlock", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		(void)close(fd);
+		(void)unlink("/tmp/voidrun-test-landlock");
+		return 3;
+	}
+	return errno == EACCES ? 0 : 4;
+}
+
+static void test_enter_grants(void **state)
+{
+	struct vr_sc_rule rule = { .nr = SYS_getppid, .deny = true };
+	struct vr_sc_policy p = { .def = VR_SC_ALLOW, .deny = VR_SC_KILL, .rules = &rule, .n_rules = 1,
+				  .name_kills = true };
+	const struct vr_seccomp *def;
+	struct vr_seccomp *s = NULL;
+	struct vr_harden *h, *e;
+	const char *path;
+	uint64_t access;
+	size_t len, n = 0;
+	(void)state;
+
+	/* without a harden: the default filter alone */
+	assert_int_equal(vr_seccomp_default(&def), 0);
+	assert_ptr_equal(vr_harden_entry_prog(NULL, 0, &len), vr_seccomp_prog(def, 0, &len));
+	assert_null(vr_harden_entry_prog(NULL, 1, &len));
+	/* with a policy whose kills are named: the default without them,
+	 * then the policy's plain form */
+	assert_int_equal(vr_harden_new(&h), 0);
+	assert_int_equal(vr_seccomp_compile(&p, &s), 0);
+	assert_int_equal(vr_harden_set_seccomp(h, s), 0);
+	vr_seccomp_free(s);
+	while (vr_harden_entry_prog(h, n, &len))
+		n++;
+	assert_true(n >= 2);
+	assert_int_equal(vr_test_in_child(child_entry_progs, h), 0);
+	vr_harden_free(h);
+
+	/* Landlock rules: checked, read back, applied */
+	assert_int_equal(vr_harden_new(&e), 0);
+	assert_int_equal(vr_harden_add_landlock_rule(e, "tmp", 1), -EINVAL);
+	assert_int_equal(vr_harden_add_landlock_rule(e, NULL, 1), -EINVAL);
+	assert_int_equal(vr_harden_add_landlock_rule(e, "/", 1ULL << 40), -EINVAL);
+	assert_int_equal(vr_harden_landlock_rule(e, 0, &path, &access), -ENOENT);
+	assert_int_equal(vr_harden_add_landlock_rule(e, "/", 13), 0);
+	assert_int_equal(vr_harden_landlock_rule(e, 0, &path, &access), 0);
+	assert_string_equal(path, "/");
+	assert_int_equal(access, 13);
+	assert_int_equal(vr_harden_landlock_rule(e, 1, &path, &access), -ENOENT);
+	if (vr_landlock_abi() >= 2)
+		assert_int_equal(vr_test_in_child(child_enter_landlock, e), 0);
+	vr_harden_free(e);
+	if (vr_landlock_abi() < 2)
+		VR_SKIP("Landlock file-system rules need ABI 2 (have %d)", vr_landlock_abi());
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -536,6 +631,7 @@ int main(void)
 		cmocka_unit_test(test_unix_only),
 		cmocka_unit_test(test_caps_bad),
 		cmocka_unit_test(test_harden_set),
+		cmocka_unit_test(test_enter_grants),
 	};
 
 	return vr_test_run(tests);

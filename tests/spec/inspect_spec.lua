@@ -6,6 +6,7 @@ local H = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "hel
 local core = H.core
 local registry = require "voidrun.registry"
 local ps = require "voidrun.ps"
+local control = require "voidrun.control"
 
 -- Two sleeping voids; each has /proc and sh, cat and sleep, and says
 -- "ready" on voidrun's stdout once running.
@@ -19,8 +20,8 @@ end
 
 -- Start voidrun PROFILE in the background; returns its pid and the read
 -- end of its stdout once both voids said "ready".
-local function start(path)
-  local pid, rd = H.start({ path }, 2)
+local function start(path, ready)
+  local pid, rd = H.start({ path }, ready or 2)
   return pid, rd
 end
 
@@ -50,6 +51,46 @@ local function layout_of(pid)
     if l.pid == pid then return l end
   end
   return nil
+end
+
+-- The layout's control socket, and one request to it.
+local function sock_of(pid)
+  return entry_file(pid) .. ".sock"
+end
+
+local function ask(pid, line)
+  return control.request(sock_of(pid), line, pid)
+end
+
+-- Voids running the probe under a seccomp policy: "errno" fails mkdir
+-- with EACCES, "kill" kills for it (named kills: their plain form when
+-- entered); "limited" has a cgroup of its own when `limited` is given.
+-- Each has a shell, cat, a writable /tmp, and says "ready".
+local function policed(limited)
+  local void = [[
+vr.void %q { exec = { "/bin/sh", "-c", "echo ready; exec /probe sleep 1000" }, stdout = vr.stdout,
+  fs = { vr.exe(vr.libexec "voidrun-probe", "/probe"), vr.exe "/bin/sh", vr.exe "/bin/cat", vr.proc(),
+         vr.tmpfs "/tmp" }, %s }
+]]
+  local text = "local vr = require \"voidrun\"\n" ..
+    void:format("errno", [[seccomp = { deny = { "mkdir", "mkdirat" }, errno = "EACCES" }]]) ..
+    void:format("kill", [[seccomp = { deny = { "mkdir", "mkdirat" }, deny_action = "kill" }]])
+  if limited then text = text .. void:format("limited", "limits = { pids = 64 }") end
+  return H.profile(text), limited and 3 or 2
+end
+
+-- The outcome the probe reports for cmd in its output.
+local function outcome(out, cmd)
+  return out:match("result " .. cmd .. " (%S+)")
+end
+
+-- Move the socket away while fn runs: voidrun cannot be asked.
+local function unreachable(pid, fn)
+  local away = sock_of(pid) .. ".away"
+  assert(os.rename(sock_of(pid), away))
+  local ok, err = pcall(fn)
+  assert(os.rename(away, sock_of(pid)))
+  assert(ok, err)
 end
 
 after_each(H.cleanup)
@@ -211,5 +252,239 @@ describe("voidrun enter", function()
     finally(function() stop(pid, rd) end)
     assert.are.equal(7, voidrun({ "enter", tostring(pid), "a", "/bin/sh", "-c", "exit 7" }).code)
     assert.are.equal(128 + 9, voidrun({ "enter", tostring(pid), "a", "/bin/sh", "-c", "kill -9 $$" }).code)
+  end)
+end)
+
+describe("the control socket", function()
+  it("is there while the layout runs, a private socket, and answers status as ps sees the layout", function()
+    local path = two_sleepers()
+    local pid, rd = start(path)
+    local stopped = false
+    finally(function() if not stopped then stop(pid, rd) end end)
+    local st = core.lstat(sock_of(pid))
+    assert.are.same({ "other", tonumber("600", 8), H.uid }, { st.type, st.mode, st.uid })
+
+    local r = assert(ask(pid, "status"))
+    assert.is_true(r.ok)
+    local l = assert(layout_of(pid))
+    assert.are.same({ l.pid, l.profile, l.started }, { r.layout.pid, r.layout.profile, r.layout.started })
+    assert.are.equal(#l.voids, #r.layout.voids)
+    for i, v in ipairs(l.voids) do
+      local c = r.layout.voids[i]
+      assert.are.same({ v.name, v.kind, v.running, v.pid, v.restarts }, { c.name, c.kind, c.running, c.pid, c.restarts })
+      assert.are.same({}, c.cgroup)  -- no limits: voidrun's own cgroup
+    end
+
+    stop(pid, rd)
+    stopped = true
+    assert.is_nil(core.lstat(sock_of(pid)))
+  end)
+
+  it("answers what it does not know with one error, and a silent client holds nothing up", function()
+    local pid, rd = start(two_sleepers())
+    finally(function() stop(pid, rd) end)
+    local r = assert(ask(pid, "bogus"))
+    assert.is_false(r.ok)
+    assert.are.equal("unknown request 'bogus' (status, grants VOID, stop)", r.error)
+    r = assert(ask(pid, "grants nope"))
+    assert.are.same({ false, "no void 'nope'" }, { r.ok, r.error })
+    r = assert(ask(pid, ("x"):rep(5000)))
+    assert.are.same({ false, "request longer than 4096 bytes" }, { r.ok, r.error })
+    -- a client that connects and says nothing: voidrun answers others
+    local silent = assert(core.ctl_connect(sock_of(pid), 5000))
+    finally(function() core.close(silent) end)
+    r = assert(ask(pid, "status"))
+    assert.is_true(r.ok)
+    assert.are.equal(2, #r.layout.voids)
+  end)
+
+  it("refuses another uid (SO_PEERCRED), even one that gets past the socket's mode", function()
+    if not H.is_root then
+      pending("needs root (to act as another uid): skipped as uid " .. H.uid)
+      return
+    end
+    if H.sh("command -v setpriv").code ~= 0 then
+      pending("needs setpriv (util-linux)")
+      return
+    end
+    -- the user scripts/test.sh creates, else nobody
+    local uid = tonumber(H.sh("id -u voidrun-test 2>/dev/null || echo 65534").stdout:match("%d+"))
+    local pid, rd = start(two_sleepers())
+    finally(function() stop(pid, rd) end)
+    local script = H.profile([[
+local core = require "voidrun.core"
+local fd, uid, pid = core.ctl_connect(arg[1], 5000)
+if not fd then print("connect errno " .. pid) return end
+-- (refused at once: what it would write could meet a closed socket)
+print(core.read(fd, 4096))
+]])
+    assert.are.equal(0, H.sh("chmod 644 " .. H.shq(script)).code)
+    local as = ("setpriv --reuid=%d --regid=%d --clear-groups "):format(uid, uid)
+    local run = H.shq(H.bin) .. " lua " .. H.shq(script) .. " " .. H.shq(sock_of(pid))
+    -- the private directory and the socket's mode keep it out ...
+    local r = H.sh(as .. run)
+    assert.are.equal("connect errno 13\n", r.stdout, r.stderr)
+    -- ... and with CAP_DAC_OVERRIDE past them, voidrun refuses it
+    r = H.sh(as .. "--inh-caps=+dac_override --ambient-caps=+dac_override " .. run)
+    assert.are.equal(('{"error":"refused: uid %d is not voidrun\'s owner","ok":false}\n\n'):format(uid), r.stdout, r.stderr)
+    -- the layout still runs
+    assert.is_true(assert(ask(pid, "status")).ok)
+    assert.is_truthy(layout_of(pid))
+  end)
+
+  it("stop ends the layout as SIGTERM does, with the same status, and the socket goes", function()
+    local path = two_sleepers()
+    local pid, rd = start(path)
+    core.kill(pid, 15)
+    local how, code = core.waitpid(pid)
+    core.close(rd)
+    local pid2, rd2 = start(path)
+    assert.are.same({ ok = true }, assert(ask(pid2, "stop")))
+    local how2, code2 = core.waitpid(pid2)
+    core.close(rd2)
+    assert.are.same({ how, code }, { how2, code2 })
+    assert.are.same({ "exited", 143 }, { how2, code2 })  -- each void's sleep, by SIGTERM
+    assert.is_nil(core.lstat(sock_of(pid)))
+    assert.is_nil(core.lstat(sock_of(pid2)))
+  end)
+
+  it("is removed with the stale entry after kill -9 of voidrun", function()
+    local pid, rd = start(two_sleepers())
+    assert.is_truthy(core.lstat(sock_of(pid)))
+    stop(pid, rd, 9)
+    assert.is_truthy(core.lstat(sock_of(pid)))
+    local _, err = ask(pid, "status")
+    assert.is_truthy(err:match("Connection refused"), err)
+    local r = voidrun({ "ps" })
+    assert.are.equal(0, r.code, r.stderr)
+    assert.is_nil(core.lstat(entry_file(pid)))
+    assert.is_nil(core.lstat(sock_of(pid)))
+  end)
+
+  it("gives no grants of a broker: its workers cannot be entered yet", function()
+    local pid, rd = start(H.profile([[
+local vr = require "voidrun"
+local p = vr.pipe()
+vr.void "feed" { exec = { "/bin/sh", "-c", "echo ready; exec sleep 1000" }, stdout = vr.stdout,
+  fds = { [3] = p.tx }, fs = { vr.exe "/bin/sh", vr.exe "/bin/sleep" } }
+vr.broker "br" { on = p.rx, each = "message", worker = { exec = { "/bin/sleep", "1000" }, fs = { vr.exe "/bin/sleep" } } }
+]]), 1)
+    finally(function() stop(pid, rd) end)
+    local r = assert(ask(pid, "grants br"))
+    assert.are.same({ false, "'br' is a broker: its workers cannot be entered yet" }, { r.ok, r.error })
+    r = assert(ask(pid, "status"))
+    assert.are.same({ "feed", "void", true }, { r.layout.voids[1].name, r.layout.voids[1].kind, r.layout.voids[1].running })
+    assert.are.same({ "br", "broker" }, { r.layout.voids[2].name, r.layout.voids[2].kind })
+  end)
+
+  it("gives a void's grants: its seccomp programs, Landlock rules and cgroup", function()
+    local path, n = policed()
+    local pid, rd = start(path, n)
+    finally(function() stop(pid, rd) end)
+    local r = assert(ask(pid, "grants errno"))
+    assert.is_true(r.ok, r.error)
+    local l = assert(layout_of(pid))
+    assert.are.equal(l.voids[1].pid, r.pid)
+    -- the default filter, then the policy: BPF, 8 bytes an instruction
+    assert.is_true(#r.seccomp >= 2)
+    for _, p in ipairs(r.seccomp) do assert.are.equal(0, #p % 16) end
+    assert.are.same({ path = "/", access = 13 }, r.landlock[1])  -- read, read dir, execute
+    assert.are.same({}, r.cgroup)
+  end)
+end)
+
+describe("voidrun enter, held as the void is", function()
+  it("checks the grants it is given before it enters anything", function()
+    local prog = H.sh("head -c 8 /dev/zero").stdout  -- one BPF instruction
+    local function grants(t)
+      return { seccomp = t.seccomp or { prog }, landlock = t.landlock or {}, cgroup = t.cgroup or {} }
+    end
+    local function enter(t) return core.enter(-1, { "/bin/true" }, {}, grants(t)) end
+    assert.has_error(function() enter { seccomp = {} } end, "enter: grants.seccomp holds no program")
+    assert.has_error(function() enter { seccomp = { "abc" } } end, "enter: grants.seccomp[1] is not a BPF program")
+    assert.has_error(function() enter { landlock = { { path = "tmp", access = 1 } } } end,
+      "enter: grants.landlock[1] is not a Landlock rule")
+    assert.has_error(function() enter { landlock = { { path = "/", access = 1 << 40 } } } end,
+      "enter: grants.landlock[1] is not a Landlock rule")
+    assert.has_error(function() enter { cgroup = { "rel/dir" } } end, "enter: grants.cgroup[1] is not a cgroup directory")
+    local ok, msg = enter { cgroup = { "/nonexistent-cgroup" } }
+    assert.is_nil(ok)
+    assert.are.equal("cgroup /nonexistent-cgroup: No such file or directory", msg)
+  end)
+
+  it("by the void's seccomp policy: its errno, and its kills (the kernel's, without pid 1)", function()
+    local path, n = policed()
+    local pid, rd = start(path, n)
+    finally(function() stop(pid, rd) end)
+    local r = voidrun({ "enter", tostring(pid), "errno", "/probe", "mkdir", "/tmp/x" })
+    assert.are.equal(0, r.code, r.stderr)
+    assert.are.equal("", r.stderr)
+    assert.are.equal("EACCES", outcome(r.stdout, "mkdir"), r.stdout)
+    r = voidrun({ "enter", tostring(pid), "kill", "/probe", "mkdir", "/tmp/x" })
+    assert.are.equal(128 + 31, r.code, r.stderr)  -- SIGSYS
+    -- the default filter and the policy: more than one filter
+    r = voidrun({ "enter", tostring(pid), "errno", "/bin/cat", "/proc/self/status" })
+    assert.are.equal(0, r.code, r.stderr)
+    assert.is_true(tonumber(r.stdout:match("Seccomp_filters:%s*(%d+)")) >= 2, r.stdout)
+  end)
+
+  it("by the void's Landlock domain: no signal across its edge", function()
+    if (core.landlock_abi() or 0) < 6 then
+      pending("needs Landlock ABI 6 (signal scoping) to be seen from inside; this kernel has " ..
+        tostring(core.landlock_abi()))
+      return
+    end
+    local path, n = policed()
+    local pid, rd = start(path, n)
+    finally(function() stop(pid, rd) end)
+    -- pid 2 is the void's entry, in the void's own Landlock domain: the
+    -- entered command, in one of its own, may not signal it
+    local r = voidrun({ "enter", tostring(pid), "errno", "/probe", "kill", "2", "0" })
+    assert.are.equal(0, r.code, r.stderr)
+    assert.are.equal("EPERM", outcome(r.stdout, "kill"), r.stdout)
+    unreachable(pid, function()
+      r = voidrun({ "enter", tostring(pid), "errno", "/probe", "kill", "2", "0" })
+      assert.are.equal("ok", outcome(r.stdout, "kill"), r.stdout)
+    end)
+  end)
+
+  it("in the void's cgroup, when it has one of its own", function()
+    local cg, why = core.cgroup_probe { "pids" }
+    if not cg then
+      pending("no cgroup limits for uid " .. H.uid .. " here: " .. tostring(why))
+      return
+    end
+    local path, n = policed(true)
+    local pid, rd = start(path, n)
+    finally(function() stop(pid, rd) end)
+    local g = assert(ask(pid, "grants limited"))
+    assert.is_true(#g.cgroup >= 1, g.error)
+    -- /proc/self/cgroup inside shows cgroups from the void's cgroup
+    -- namespace, rooted at the void's own cgroup: "/" there, "/.." and
+    -- more when outside it
+    local r = voidrun({ "enter", tostring(pid), "limited", "/bin/cat", "/proc/self/cgroup" })
+    assert.are.equal(0, r.code, r.stderr)
+    assert.is_falsy(r.stdout:find("/..", 1, true), r.stdout)
+    unreachable(pid, function()
+      r = voidrun({ "enter", tostring(pid), "limited", "/bin/cat", "/proc/self/cgroup" })
+      assert.is_truthy(r.stdout:find("/..", 1, true), r.stdout)
+    end)
+  end)
+
+  it("falls back to the default filter, and says so, when voidrun cannot be asked", function()
+    local path, n = policed()
+    local pid, rd = start(path, n)
+    finally(function() stop(pid, rd) end)
+    unreachable(pid, function()
+      local r = voidrun({ "enter", tostring(pid), "errno", "/probe", "mkdir", "/tmp/y" })
+      assert.are.equal(0, r.code, r.stderr)
+      assert.are.equal("ok", outcome(r.stdout, "mkdir"), r.stdout)
+      assert.are.equal(1, #H.lines(r.stderr), r.stderr)
+      assert.is_truthy(r.stderr:find("voidrun: enter: errno: cannot ask voidrun " .. pid .. " for the void's grants (",
+        1, true), r.stderr)
+      assert.is_truthy(r.stderr:find("the command gets the default seccomp filter only", 1, true), r.stderr)
+      r = voidrun({ "enter", tostring(pid), "errno", "/bin/cat", "/proc/self/status" })
+      assert.are.equal("1", r.stdout:match("Seccomp_filters:%s*(%d+)"), r.stdout)
+    end)
   end)
 end)
