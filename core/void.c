@@ -1144,8 +1144,14 @@ int vr_void_empty_netns(void)
 		return vr_neg_errno();
 	fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	r = fd < 0 ? vr_neg_errno() : 0;
-	if (netns_leave() < 0)
-		abort();  /* as in spawn: never go on in the wrong namespace */
+	/* (Root holds both, so this cannot fail; if it did, voidrun would go
+	 * on in an empty namespace, more closed than its own, and say so.) */
+	int r2 = netns_leave();
+	if (r2 < 0) {
+		if (fd >= 0)
+			(void)close(fd);
+		return r2;
+	}
 	return r < 0 ? r : fd;
 }
 
@@ -1217,10 +1223,17 @@ static int spawn(const struct vr_plan *p, const struct vr_fd_op *extra, size_t n
 		child_main(&c, &all);
 	}
 	(void)sigprocmask(SIG_SETMASK, &old, NULL);
-	if (join && netns_leave() < 0) {
-		/* Cannot happen to root, who holds both: voidrun must not go on
-		 * in the void's namespace. */
-		abort();
+	if (join && (r = netns_leave()) < 0) {
+		/* Cannot happen to root, who holds both. Were it to, voidrun
+		 * would stay in the empty namespace (more closed than its own):
+		 * the void is not started, and the error says why. */
+		vr_err_set(reterr, VR_STEP_NET, -r, "voidrun's own network namespace", NULL);
+		if (pid > 0) {
+			(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+			(void)waitpid(pid, NULL, 0);
+			(void)close(pidfd);
+		}
+		return r;
 	}
 	if (pid < 0) {
 		vr_err_set(reterr, VR_STEP_CLONE, -pid, NULL, NULL);
