@@ -133,17 +133,29 @@ unsigned vr_limit_controllers(const struct vr_limit *l)
 
 int vr_limit_apply_child(const struct vr_limit *l, const char **ret_what)
 {
-	if (!l)
-		return 0;
+	int r = vr_limit_apply_cgroupns(l, ret_what);
+
+	return r < 0 ? r : vr_limit_apply_rlimits(l, ret_what);
+}
+
+int vr_limit_apply_cgroupns(const struct vr_limit *l, const char **ret_what)
+{
 	/* The void is in its cgroup by now (clone3 put it there, or the
 	 * parent wrote its pid before the go byte): a cgroup namespace made
 	 * here is rooted at it, so the void sees itself at "/". The one
 	 * clone3 made is rooted at voidrun's cgroup, since the kernel creates
 	 * namespaces before it moves the child. */
-	if (vr_limit_controllers(l) && unshare(CLONE_NEWCGROUP) < 0) {
+	if (l && vr_limit_controllers(l) && unshare(CLONE_NEWCGROUP) < 0) {
 		*ret_what = "cgroup namespace";
 		return vr_neg_errno();
 	}
+	return 0;
+}
+
+int vr_limit_apply_rlimits(const struct vr_limit *l, const char **ret_what)
+{
+	if (!l)
+		return 0;
 	/* Soft and hard alike, so nothing in the void can raise a limit back.
 	 * Lowering is always allowed; raising a hard limit above voidrun's
 	 * own fails with EPERM and is reported, not ignored. */

@@ -101,6 +101,13 @@ unsigned vr_limit_controllers(const struct vr_limit *l);
  * -errno; on failure *ret_what names the limit. Accepts NULL. */
 int vr_limit_apply_child(const struct vr_limit *l, const char **ret_what);
 
+/* The same in two steps, for a child that drops its capabilities before
+ * it places its fds: the cgroup namespace (needs CAP_SYS_ADMIN in the
+ * void's user namespace), then the rlimits (need none, and come after
+ * the fds are placed: a low nofile would refuse a high fd number). */
+int vr_limit_apply_cgroupns(const struct vr_limit *l, const char **ret_what);
+int vr_limit_apply_rlimits(const struct vr_limit *l, const char **ret_what);
+
 /* pid 1's wait for a signal (sigwaitinfo on set), but once the time limit
  * of l, counted from *start (CLOCK_MONOTONIC), has passed: -ETIMEDOUT.
  * Without a time limit, plain sigwaitinfo. Returns the signal or -errno

@@ -1004,6 +1004,25 @@ static _Noreturn void child_main(struct child *c, const sigset_t *all)
 		child_fail(c, VR_STEP_HOSTNAME, errno, p->hostname, NULL);
 	if (chdir(p->cwd) < 0)
 		child_fail(c, VR_STEP_CHDIR, errno, p->cwd, NULL);
+	/* A new session: the void has no controlling terminal, so it cannot
+	 * push input into an inherited one with TIOCSTI. */
+	if (setsid() < 0)
+		child_fail(c, VR_STEP_SETSID, errno, NULL, NULL);
+	if (!(p->ns_flags & CLONE_NEWPID))
+		(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	{
+		const char *what = NULL;
+		int r2 = vr_limit_apply_cgroupns(p->limits, &what);
+		if (r2 < 0)
+			child_fail(c, VR_STEP_LIMITS, -r2, what, NULL);
+	}
+	/* The capabilities go before a prepared void waits: what is left
+	 * after its fds arrive is as little as can be. */
+	child_drop_caps(c);
+	/* Nothing in the void may ptrace pid 1 or read its memory (a copy of
+	 * voidrun's). */
+	if (!p->debug)
+		(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* A prepared void waits here, built, for the fds it is started with
 	 * (a broker's connection). End of stream: it was not needed. */
 	struct vr_fd_op deferred[VR_VOID_MAX_DEFER];
@@ -1020,23 +1039,12 @@ static _Noreturn void child_main(struct child *c, const sigset_t *all)
 		c->n_extra = got;
 	}
 	child_fds(c);
-	/* A new session: the void has no controlling terminal, so it cannot
-	 * push input into an inherited one with TIOCSTI. */
-	if (setsid() < 0)
-		child_fail(c, VR_STEP_SETSID, errno, NULL, NULL);
-	if (!(p->ns_flags & CLONE_NEWPID))
-		(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	{
 		const char *what = NULL;
-		int r2 = vr_limit_apply_child(p->limits, &what);
+		int r2 = vr_limit_apply_rlimits(p->limits, &what);
 		if (r2 < 0)
 			child_fail(c, VR_STEP_LIMITS, -r2, what, NULL);
 	}
-	child_drop_caps(c);
-	/* Nothing in the void may ptrace pid 1 or read its memory (a copy of
-	 * voidrun's). */
-	if (!p->debug)
-		(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	child_init(c, all);
 }
 
