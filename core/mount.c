@@ -88,6 +88,15 @@ int vr_mount_bind(const char *src, const char *dst, unsigned flags)
 	return 0;
 }
 
+int vr_mount_set_flags(const char *path, unsigned flags, bool recursive)
+{
+	struct mount_attr attr = { .attr_set = attr_flags(flags) };
+
+	if (syscall(SYS_mount_setattr, AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &attr, sizeof(attr)) < 0)
+		return vr_neg_errno();
+	return 0;
+}
+
 int vr_mount_remount_ro(const char *path)
 {
 	/* mount_setattr adds the one flag; a MS_REMOUNT|MS_BIND would reset

@@ -36,6 +36,10 @@ int vr_mount_clone_tree(const char *src, unsigned flags);
 /* Move the detached mount fd onto dst (move_mount). */
 int vr_mount_attach(int fd, const char *dst);
 
+/* Add flags (VR_MOUNT_*) to the mount at path, and with recursive to
+ * every mount below it (mount_setattr). */
+int vr_mount_set_flags(const char *path, unsigned flags, bool recursive);
+
 /* Make the mount at path read-only (only this mount, not those below it;
  * its other flags are kept; the filesystem itself is untouched). */
 int vr_mount_remount_ro(const char *path);

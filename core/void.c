@@ -391,7 +391,7 @@ static int attach_tree(int fd, char *buf)
 	return vr_mount_attach(fd, buf);
 }
 
-static void child_build_dev(const struct child *c, const struct vr_mount_op *m, const int *devfds)
+static void child_build_dev(const struct child *c, const struct vr_mount_op *m)
 {
 	char buf[PATH_MAX];
 	size_t len;
@@ -409,14 +409,27 @@ static void child_build_dev(const struct child *c, const struct vr_mount_op *m, 
 	if (r < 0)
 		child_fail(c, VR_STEP_DEV, -r, m->dst, NULL);
 	len = strlen(buf);
+	/* The host's nodes, each bound onto an empty file. A plain bind, not
+	 * a clone of a detached tree as for the profile's binds: these are
+	 * world-reachable paths (no need for the launcher's credentials) and
+	 * each open_tree would make a mount namespace of its own. */
 	for (size_t i = 0; i < N_DEV_NODES; i++) {
+		char src[32] = "/dev/";
+		strcpy(src + 5, dev_nodes[i]);
 		buf[len] = '/';
 		strcpy(buf + len + 1, dev_nodes[i]);
-		r = attach_tree(devfds[i], buf);
+		if (mknod(buf, S_IFREG | 0644, 0) < 0)
+			child_fail(c, VR_STEP_DEV, errno, buf + STAGE_LEN, NULL);
+		r = vr_mount_bind(src, buf, 0);
 		if (r < 0)
-			child_fail(c, VR_STEP_DEV, -r, buf + STAGE_LEN, NULL);
-		(void)close(devfds[i]);
+			child_fail(c, VR_STEP_DEV, -r, src, NULL);
 	}
+	/* Device nodes keep working (no nodev) but nothing else: read-write
+	 * is needed to use them. One call for all, before anything runs. */
+	buf[len] = '\0';
+	r = vr_mount_set_flags(buf, VR_MOUNT_NOSUID | VR_MOUNT_NOEXEC, true);
+	if (r < 0)
+		child_fail(c, VR_STEP_DEV, -r, m->dst, NULL);
 	for (size_t i = 0; i < VR_ARRAY_SIZE(links); i++) {
 		buf[len] = '/';
 		strcpy(buf + len + 1, links[i][1]);
@@ -436,16 +449,15 @@ static void child_build_dev(const struct child *c, const struct vr_mount_op *m, 
 		child_fail(c, VR_STEP_DEV, -r, m->dst, NULL);
 }
 
-/* Clone every bind source into a detached mount (trees[i], devfds), while
+/* Clone every bind source into a detached mount (trees[i]), while
  * the host's tree is whole and while the child still has the launcher's
  * credentials: run as root, the void's ids map to nobody, who may not
  * traverse the root-owned private directories a bind source can sit in
  * (a test's mktemp -d, say). What the launcher could open, the void may be
  * given; nothing more. */
-static void child_clone_sources(const struct child *c, int *trees, int *devfds)
+static void child_clone_sources(const struct child *c, int *trees)
 {
 	const struct vr_plan *p = c->plan;
-	bool have_dev = false;
 	int r;
 
 	/* Nothing done here may propagate back to the host. */
@@ -461,23 +473,12 @@ static void child_clone_sources(const struct child *c, int *trees, int *devfds)
 			trees[i] = vr_mount_clone_tree(m->src, bind_mount_flags(m->flags));
 			if (trees[i] < 0)
 				child_fail(c, VR_STEP_BIND, -trees[i], m->src, m->dst);
-		} else if (m->kind == VR_MNT_DEV && !have_dev) {
-			have_dev = true;
-			for (size_t k = 0; k < N_DEV_NODES; k++) {
-				char src[32] = "/dev/";
-				strcpy(src + 5, dev_nodes[k]);
-				/* Device nodes keep working (no nodev) but
-				 * nothing else: read-write is needed to use them. */
-				devfds[k] = vr_mount_clone_tree(src, VR_MOUNT_NOSUID | VR_MOUNT_NOEXEC);
-				if (devfds[k] < 0)
-					child_fail(c, VR_STEP_DEV, -devfds[k], src, NULL);
-			}
 		}
 	}
 }
 
 /* Build the root from the cloned sources and pivot into it. */
-static void child_build_root(const struct child *c, const int *trees, const int *devfds)
+static void child_build_root(const struct child *c, const int *trees)
 {
 	const struct vr_plan *p = c->plan;
 	char buf[PATH_MAX];
@@ -517,7 +518,7 @@ static void child_build_root(const struct child *c, const int *trees, const int 
 				child_fail(c, VR_STEP_PROC, -r, m->dst, NULL);
 			break;
 		case VR_MNT_DEV:
-			child_build_dev(c, m, devfds);
+			child_build_dev(c, m);
 			break;
 		case VR_MNT_DIR:
 			r = vr_mount_mkdirs(buf);
@@ -944,7 +945,6 @@ static _Noreturn void child_main(struct child *c, const sigset_t *all)
 	bool userns = p->ns_flags & CLONE_NEWUSER;
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	int trees[p->n_mounts ? p->n_mounts : 1];
-	int devfds[N_DEV_NODES];
 	char byte;
 	int r;
 
@@ -964,7 +964,7 @@ static _Noreturn void child_main(struct child *c, const sigset_t *all)
 		_exit(125);
 
 	if (p->ns_flags & CLONE_NEWNS)
-		child_clone_sources(c, trees, devfds);
+		child_clone_sources(c, trees);
 
 	if (userns) {
 		gid_t gid = p->gid;
@@ -991,7 +991,7 @@ static _Noreturn void child_main(struct child *c, const sigset_t *all)
 	}
 
 	if (p->ns_flags & CLONE_NEWNS)
-		child_build_root(c, trees, devfds);
+		child_build_root(c, trees);
 	if (c->newnet && loopback_up() < 0)
 		child_fail(c, VR_STEP_NET, errno, "lo", NULL);
 	if (c->newnet) {

@@ -85,6 +85,11 @@ describe("a default void, seen from inside", function()
         assert.is_truthy(opts:match("^ro,"), "root is " .. opts)
       end
       if point == "/probe" then assert.is_truthy(opts:match("^ro,.*nosuid"), opts) end
+      -- the host's device nodes: usable (rw), nothing else (nosuid, noexec)
+      if point:match("^/dev/[a-z]+$") and point ~= "/dev/shm" then
+        assert.is_truthy(opts:match("^rw,") and opts:match("nosuid") and opts:match("noexec"), point .. " is " .. opts)
+      end
+      if point == "/dev" then assert.is_truthy(opts:match("^ro,.*nosuid.*noexec"), opts) end
       if point ~= "/" and point ~= "/probe" then
         assert.is_truthy(point:match("^/dev") or point == "/proc" or point == "/tmp", "unexpected mount " .. point)
       end
