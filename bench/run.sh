@@ -389,6 +389,15 @@ machine), from 0.54x to 0.75x tcpserver's rate with one client and from
 broker's memory (`CLONE_VM`: no page-table copy, no teardown; needs its own
 TLS), one merged seccomp program per plan, a zygote per broker.
 
+*Many voids at once*: the start cost per void grows from N = 100 to
+N = 1000 (by 1.1x to 1.4x between runs here), also without network
+namespaces. perf names the kernel's `pivot_root`: it walks every task on
+the machine to move those whose root or working directory is the old
+root (`chroot_fs_refs`), so each void's start costs more the more
+processes run. bubblewrap and crun pay the same; the alternative (moving
+the root over `/` and `chroot`) leaves the host's root reachable to a
+process with `CAP_SYS_CHROOT`, which a profile may keep.
+
 TEXT
 	echo "All headline ratios with their targets: \`bench/results/summary.json\`."
 } > "$doc"
