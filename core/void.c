@@ -1139,6 +1139,27 @@ static int netns_leave(void)
 	return setns(own_netns, CLONE_NEWNET) < 0 ? vr_neg_errno() : 0;
 }
 
+int vr_void_enter_empty_netns(void)
+{
+	int fd, home;
+
+	if (unshare(CLONE_NEWNET) < 0)
+		return vr_neg_errno();
+	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (home < 0)
+		return vr_neg_errno();
+	fd = fcntl(home, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0) {
+		int r = vr_neg_errno();
+		(void)close(home);
+		return r;
+	}
+	if (own_netns >= 0)
+		(void)close(own_netns);
+	own_netns = home;
+	return fd;
+}
+
 int vr_void_empty_netns(void)
 {
 	int fd, r;

@@ -176,6 +176,13 @@ int vr_void_start(struct vr_void *v, const int *fds, size_t n);
  * caller stays in its own. */
 int vr_void_empty_netns(void);
 
+/* The same for a caller that cannot come back to its own namespace (an
+ * ordinary user's voidrun, in a user namespace of its own: it has no
+ * capability over the initial one): it moves into the new namespace for
+ * good, and spawn returns there. Returns an fd of it for join_netns, or
+ * -errno. */
+int vr_void_enter_empty_netns(void);
+
 /* Wait until the entry has been exec'd. Returns 0 when it has; 1 when the
  * void could not be built (*reterr says why; the void is ending); 2 when,
  * with plan->debug, the entry stopped before its exec (v->stopped_pid is

@@ -547,11 +547,13 @@ static int l_poll(lua_State *L)
 	return 1;
 }
 
-/* empty_netns() -> fd of a new, empty network namespace (root only), for
- * plans to share (plan.join_netns) | fail, msg, errno */
+/* empty_netns([stay]) -> fd of a new, empty network namespace for plans
+ * to share (plan.join_netns) | fail, msg, errno. Root stays in its own;
+ * with stay, the caller moves into the new one for good (an ordinary
+ * user's voidrun in a user namespace of its own). */
 static int l_empty_netns(lua_State *L)
 {
-	int fd = vr_void_empty_netns();
+	int fd = lua_toboolean(L, 1) ? vr_void_enter_empty_netns() : vr_void_empty_netns();
 
 	if (fd < 0)
 		return push_fail(L, fd, "empty network namespace");

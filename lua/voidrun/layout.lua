@@ -236,12 +236,28 @@ end
 
 -- A broker: its workers' plan, compiled once, and the source it serves.
 -- With netns = "shared" its workers share one empty network namespace
--- (lo down, no link) where voidrun can make one: as root (entering it
--- needs CAP_SYS_ADMIN), with Landlock's abstract-socket scoping (ABI 6)
--- between the workers. Elsewhere each has its own, as by default.
--- doc/brokers.md says what is shared.
-local function shared_netns(b)
-  if b.netns ~= "shared" or core.getuid() ~= 0 or (core.landlock_abi() or 0) < 6 then return nil end
+-- (lo down, no link), where Landlock can keep them apart (abstract-socket
+-- scoping, ABI 6); elsewhere each has its own, as by default.
+-- doc/brokers.md says what is shared. Root makes the namespace and enters
+-- it around each worker's clone3. An ordinary user's voidrun cannot come
+-- back to the initial namespace once it leaves it: it moves into a user
+-- namespace of its own and into the empty namespace for good, unless a
+-- void of the layout needs the host's network (net = "host").
+function Run:shared_netns(b)
+  if b.netns ~= "shared" or (core.landlock_abi() or 0) < 6 then return nil end
+  if core.getuid() ~= 0 then
+    if self.netns_home then return self.netns_home end
+    for _, v in ipairs(self.layout.order) do
+      local w = v.broker and v.worker or v
+      if w.net and w.net.host then return nil end
+    end
+    local ok, err = require("voidrun.net").own_userns()
+    if not ok then return nil, ("%s: %s"):format(b.name, err) end
+    local fd, ferr = core.empty_netns(true)
+    if not fd then return nil, ("%s: %s"):format(b.name, ferr) end
+    self.netns_home = fd
+    return fd
+  end
   local fd, err = core.empty_netns()
   if not fd then return nil, ("%s: %s"):format(b.name, err) end
   return fd
@@ -250,9 +266,10 @@ end
 function Run:start_broker(b, st)
   local t = self:plan_table(b.worker, st)
   t.debug = nil  -- a worker per connection does not stop: its client waits
-  local netns, nerr = shared_netns(b)
+  local netns, nerr = self:shared_netns(b)
   if nerr then return nil, nerr end
-  st.netns, t.join_netns = netns, netns
+  t.join_netns = netns
+  if netns ~= self.netns_home then st.netns = netns end
   local ok, plan = pcall(core.plan, t)
   if not ok then return nil, tostring(plan) end
   local broker, err = core.broker {

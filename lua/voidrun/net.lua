@@ -256,6 +256,20 @@ end
 
 ---------------------------------------------------------------- running
 
+-- An ordinary user's voidrun in a user namespace of its own, mapping
+-- its uid and gid to themselves: where it has every capability over the
+-- namespaces it then makes (networks; a broker's shared network
+-- namespace, layout.lua). Entered once: a second would leave it without
+-- any over those of the first. Root needs none.
+local moved = false
+function M.own_userns()
+  if moved or core.getuid() == 0 then return true end
+  local ok, err = core.net_userns()
+  if not ok then return nil, err end
+  moved = true
+  return true
+end
+
 local Open = { __close = function(self) M.close(self) end }
 Open.__index = Open
 
@@ -266,11 +280,11 @@ function M.open(layout)
   local need = layout.net
   if not need then return state end
   local networks = need.networks
-  if #networks > 0 and core.getuid() ~= 0 then
+  if #networks > 0 then
     -- Unprivileged: voidrun itself moves into a user namespace of its
     -- own first, so that it is capable over the bridge namespace and
     -- over every void's namespaces (net.h says why it must be).
-    local ok, err = core.net_userns()
+    local ok, err = M.own_userns()
     if not ok then return nil, "networks: " .. err end
   end
   local net, err = core.net_open { bridges = #networks > 0, host = need.host }
