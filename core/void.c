@@ -723,7 +723,8 @@ static int entry_exec(void *arg)
 }
 
 /* A call the profile's policy kills was made: the process waits in it for
- * us. Kill it and say which call it was. Returns the pid killed, or 0. */
+ * us. Kill it and say which call it was. Returns the pid killed (the
+ * entry's, for any of its threads), or 0. */
 static pid_t seccomp_kill(const struct child *c, int listener, pid_t entry)
 {
 	struct seccomp_notif req;
@@ -738,9 +739,13 @@ static pid_t seccomp_kill(const struct child *c, int listener, pid_t entry)
 		(void)ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
 		return 0;
 	}
-	(void)kill((pid_t)req.pid, SIGKILL);
-	child_send_pid(c, VR_MSG_SECCOMP, req.data.nr, (pid_t)req.pid, (pid_t)req.pid == entry, NULL);
-	return (pid_t)req.pid;
+	/* req.pid is the thread's id: one of the entry's threads is the
+	 * entry (tgkill with signal 0 only checks that it belongs to it). */
+	pid_t pid = (pid_t)req.pid;
+	bool of_entry = pid == entry || syscall(SYS_tgkill, entry, pid, 0) == 0;
+	(void)kill(pid, SIGKILL);
+	child_send_pid(c, VR_MSG_SECCOMP, req.data.nr, pid, of_entry, NULL);
+	return of_entry ? entry : pid;
 }
 
 /* Reap every child that ended; when the entry did, report its status and

@@ -27,6 +27,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -1053,6 +1054,27 @@ static int cmd_ptrace(char **a)
 	return 0;
 }
 
+/* PTRACE_TRACEME from a second thread: a policy that kills must end the
+ * whole process, and voidrun must see that it was the entry. */
+static void *traceme(void *arg)
+{
+	*(int *)arg = ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0 ? neg_errno() : 0;
+	return NULL;
+}
+
+static int cmd_thread_ptrace(char **a _unused_)
+{
+	pthread_t t;
+	int r = 0, e;
+
+	(void)fflush(stdout);
+	e = pthread_create(&t, NULL, traceme, &r);
+	if (e)
+		return -e;
+	(void)pthread_join(t, NULL);
+	return r;
+}
+
 static int cmd_setuid(char **a)
 {
 	return setuid((uid_t)arg_ll(a[0])) < 0 ? neg_errno() : 0;
@@ -1506,6 +1528,7 @@ static const struct command {
 	{ "mknod",        "p",  false, cmd_mknod },
 	{ "chroot",       "p",  false, cmd_chroot },
 	{ "ptrace",       "i",  false, cmd_ptrace },
+	{ "thread-ptrace", "",  false, cmd_thread_ptrace },
 	{ "setuid",       "U",  false, cmd_setuid },
 	{ "sethostname",  "t",  false, cmd_sethostname },
 	{ "echo",         "t",  true,  cmd_echo },

@@ -92,6 +92,14 @@ vr.void "main" { exec = { "/bin/true" }, fs = { vr.exe "/bin/true" },
     assert.are.same({ "voidrun: main: killed by seccomp: ptrace" }, H.lines(r.stderr))
   end)
 
+  it("a call the policy kills from another thread of the entry ends the void, named", function()
+    local prof = probe_profile(("seccomp = { default = 'kill', allow = { %s } },"):format(PROBE_GROUPS))
+    local r = H.voidrun({ prof, "echo", "before", "thread-ptrace", "echo", "after" })
+    assert.are.equal(159, r.code, r.stderr)
+    assert.are.equal("echo before\n", r.stdout)
+    assert.are.same({ "voidrun: main: killed by seccomp: ptrace" }, H.lines(r.stderr))
+  end)
+
   it("a denied call with deny_action kill is named too; an allowed one runs", function()
     local prof = probe_profile(([[seccomp = { allow = { %s }, deny = { "keyctl" }, deny_action = "kill" },]])
       :format(PROBE_GROUPS))
