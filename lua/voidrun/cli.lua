@@ -135,12 +135,18 @@ local function describe(layout)
     p("  env       %s", #env > 0 and table.concat(env, " ") or "(empty)")
     if v.net and v.net.host then
       p("  namespaces user mount pid ipc uts cgroup (new; net: the host's)")
+    elseif conn and conn.shared then
+      p("  namespaces user mount pid ipc uts cgroup (new; net: one for all workers, where voidrun can)")
     else
       p("  namespaces user mount pid net ipc uts cgroup (all new)")
     end
     if v.limits and next(v.limits) then p("  limits    %s", require("voidrun.limits").describe(v.limits)) end
     for _, line in ipairs(require("voidrun.harden").describe(v)) do p("  %s", line) end
-    p("  net       %s", require("voidrun.net").describe(v))
+    if conn and conn.shared then
+      p("  net       lo only, down: an empty namespace the workers share (netns = \"shared\"; unix sockets only)")
+    else
+      p("  net       %s", require("voidrun.net").describe(v))
+    end
     if #v.after > 0 then p("  after     %s", table.concat(v.after, ", ")) end
     if v.on_exit ~= "ignore" then
       p("  on_exit   %s%s", v.on_exit, v.on_exit == "restart" and (" (at most " .. v.restarts .. " times)") or "")
@@ -177,7 +183,7 @@ local function describe(layout)
       p("  conn      at fd %s", table.concat(v.conn, ", "))
       local what = ({ connection = "the connection", message = "the message (a pipe)",
                       fds = "a received fd" })[v.each]
-      void(v.worker, "worker", { fds = v.conn, what = what })
+      void(v.worker, "worker", { fds = v.conn, what = what, shared = v.netns == "shared" })
     else
       void(v, "void")
     end

@@ -441,6 +441,14 @@ vr.broker "w" {
     assert.is_truthy(a.first("netif"):find("^lo up"), a.first("netif"))
   end)
 
+  it("voidrun check says which namespace the workers get", function()
+    local r = H.voidrun({ "check", H.root .. "/profiles/echo.lua" })
+    assert.are.equal(0, r.code, r.stderr)
+    assert.is_truthy(r.stdout:find("\n  net       lo only, down: an empty namespace the workers share", 1, true), r.stdout)
+    r = H.voidrun({ "check", "--set", "netns=own", H.root .. "/profiles/echo.lua" })
+    assert.is_truthy(r.stdout:find("\n  net       lo only (a network namespace of its own)", 1, true), r.stdout)
+  end)
+
   it("a bad value is refused at the profile line", function()
     local prof = profile([[
 vr.broker "w" { on = vr.tcp_listen { port = 1 }, netns = "none", worker = { exec = { "/bin/cat" } } }
