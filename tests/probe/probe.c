@@ -977,31 +977,38 @@ out:
 	return r;
 }
 
-/* "@name" is the abstract namespace, which belongs to the network
- * namespace rather than the filesystem: a test uses it to check that a
- * void's netns really hides the host's abstract sockets. */
+/* The address of unix socket name: "@name" is the abstract namespace,
+ * which belongs to the network namespace rather than the filesystem.
+ * Returns its length, or -ENAMETOOLONG. */
+static int unix_addr(const char *name, struct sockaddr_un *sun)
+{
+	size_t len = strlen(name);
+
+	*sun = (struct sockaddr_un){ .sun_family = AF_UNIX };
+	if (len >= sizeof(sun->sun_path))
+		return -ENAMETOOLONG;
+	if (name[0] == '@') {
+		memcpy(sun->sun_path + 1, name + 1, len - 1);
+		return (int)(offsetof(struct sockaddr_un, sun_path) + len);
+	}
+	memcpy(sun->sun_path, name, len);
+	return (int)sizeof(*sun);
+}
+
+/* A test uses the abstract namespace to check that a void's netns really
+ * hides the host's abstract sockets. */
 static int cmd_connect_unix(char **a)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	const char *name = a[0];
-	bool abstract = name[0] == '@';
-	size_t len = strlen(name);
-	socklen_t salen;
+	struct sockaddr_un sun;
+	int salen = unix_addr(a[0], &sun);
 	int fd, r;
 
-	if (len >= sizeof(sun.sun_path))
-		return -ENAMETOOLONG;
-	if (abstract) {
-		memcpy(sun.sun_path + 1, name + 1, len - 1);
-		salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
-	} else {
-		memcpy(sun.sun_path, name, len);
-		salen = sizeof(sun);
-	}
+	if (salen < 0)
+		return salen;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return neg_errno();
-	r = connect(fd, (struct sockaddr *)&sun, salen) < 0 ? neg_errno() : 0;
+	r = connect(fd, (struct sockaddr *)&sun, (socklen_t)salen) < 0 ? neg_errno() : 0;
 	(void)close(fd);
 	return r;
 }
@@ -1472,25 +1479,16 @@ static int cmd_setns_fd(char **a)
  * exits: the peer a test's connect-unix in a void must not reach. */
 static int cmd_listen_unix(char **a)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	const char *name = a[0];
-	size_t len = strlen(name);
-	socklen_t salen;
+	struct sockaddr_un sun;
+	int salen = unix_addr(a[0], &sun);
 	int fd;
 
-	if (len >= sizeof(sun.sun_path))
-		return -ENAMETOOLONG;
-	if (name[0] == '@') {
-		memcpy(sun.sun_path + 1, name + 1, len - 1);
-		salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
-	} else {
-		memcpy(sun.sun_path, name, len);
-		salen = sizeof(sun);
-	}
+	if (salen < 0)
+		return salen;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return neg_errno();
-	if (bind(fd, (struct sockaddr *)&sun, salen) < 0 || listen(fd, 16) < 0) {
+	if (bind(fd, (struct sockaddr *)&sun, (socklen_t)salen) < 0 || listen(fd, 16) < 0) {
 		int r = neg_errno();
 		(void)close(fd);
 		return r;
