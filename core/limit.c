@@ -172,22 +172,32 @@ int vr_limit_apply_rlimits(const struct vr_limit *l, const char **ret_what)
 	return 0;
 }
 
+/* Nanoseconds left of l's time limit counted from start: -1 without one,
+ * 0 once it is up. */
+static int64_t time_left_ns(const struct vr_limit *l, const struct timespec *start)
+{
+	struct timespec now;
+	int64_t ns;
+
+	if (!l || !(l->set & BIT(VR_LIMIT_TIME)))
+		return -1;
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = ((int64_t)start->tv_sec - now.tv_sec) * 1000000000LL + (start->tv_nsec - now.tv_nsec) +
+	     (int64_t)l->value[VR_LIMIT_TIME] * 1000000LL;
+	return ns > 0 ? ns : 0;
+}
+
 int vr_limit_sigwait(const struct vr_limit *l, const struct timespec *start, const sigset_t *set, siginfo_t *si)
 {
-	struct timespec now, left;
-	uint64_t ms;
-	int64_t ns;
+	int64_t ns = time_left_ns(l, start);
+	struct timespec left;
 	int sig;
 
-	if (!l || !(l->set & BIT(VR_LIMIT_TIME))) {
+	if (ns < 0) {
 		sig = sigwaitinfo(set, si);
 		return sig < 0 ? vr_neg_errno() : sig;
 	}
-	ms = l->value[VR_LIMIT_TIME];
-	(void)clock_gettime(CLOCK_MONOTONIC, &now);
-	ns = ((int64_t)start->tv_sec - now.tv_sec) * 1000000000LL + (start->tv_nsec - now.tv_nsec) +
-	     (int64_t)ms * 1000000LL;
-	if (ns <= 0)
+	if (ns == 0)
 		return -ETIMEDOUT;
 	left.tv_sec = (time_t)(ns / 1000000000LL);
 	left.tv_nsec = (long)(ns % 1000000000LL);
@@ -199,16 +209,10 @@ int vr_limit_sigwait(const struct vr_limit *l, const struct timespec *start, con
 
 int vr_limit_time_left(const struct vr_limit *l, const struct timespec *start)
 {
-	struct timespec now;
-	int64_t ns;
+	int64_t ns = time_left_ns(l, start);
 
-	if (!l || !(l->set & BIT(VR_LIMIT_TIME)))
-		return -1;
-	(void)clock_gettime(CLOCK_MONOTONIC, &now);
-	ns = ((int64_t)start->tv_sec - now.tv_sec) * 1000000000LL + (start->tv_nsec - now.tv_nsec) +
-	     (int64_t)l->value[VR_LIMIT_TIME] * 1000000LL;
 	if (ns <= 0)
-		return 0;
+		return (int)ns;
 	return ns / 1000000 >= INT_MAX ? INT_MAX : (int)((ns + 999999) / 1000000);
 }
 

@@ -92,6 +92,14 @@ vr.void "main" { exec = { "/bin/true" }, fs = { vr.exe "/bin/true" },
     assert.are.same({ "voidrun: main: killed by seccomp: ptrace" }, H.lines(r.stderr))
   end)
 
+  it("under a policy that kills, pid 1 still keeps the time limit (it waits in poll then)", function()
+    local prof = probe_profile(("seccomp = { default = 'kill', allow = { %s, '@time' } }, limits = { time = 0.3 },")
+      :format(PROBE_GROUPS))
+    local r = H.voidrun({ prof, "sleep", "10" })
+    assert.are.equal(124, r.code, r.stderr)
+    assert.are.same({ "voidrun: main: time limit (0.3 s) reached, killed" }, H.lines(r.stderr))
+  end)
+
   it("a call the policy kills from another thread of the entry ends the void, named", function()
     local prof = probe_profile(("seccomp = { default = 'kill', allow = { %s } },"):format(PROBE_GROUPS))
     local r = H.voidrun({ prof, "echo", "before", "thread-ptrace", "echo", "after" })
