@@ -132,9 +132,20 @@ local function process(pid, children, procs)
   return p
 end
 
+-- The cgroup v2 path of process pid ("/..."), or nil.
+function M.cgroup_of(pid)
+  local s = slurp("/proc/" .. pid .. "/cgroup")
+  return s and s:match("0::([^\n]*)")
+end
+
+-- The text of a file of cgroup v2 path cg, or nil.
+function M.cgroup_file(cg, file)
+  return cg and slurp("/sys/fs/cgroup" .. (cg == "/" and "" or cg) .. "/" .. file)
+end
+
 -- A cgroup v2 value of the void's cgroup, or nil.
 local function cgroup_value(cg, file, pattern)
-  local s = cg and slurp("/sys/fs/cgroup" .. (cg == "/" and "" or cg) .. "/" .. file)
+  local s = M.cgroup_file(cg, file)
   if not s then return nil end
   return math.tointeger(tonumber(s:match(pattern or "^(%d+)")))
 end
@@ -156,8 +167,7 @@ local function void_info(v, children, procs)
     end
     info.namespaces[ns] = l and math.tointeger(tonumber(l:match("%[(%d+)%]")))
   end
-  local cg = slurp("/proc/" .. v.pid .. "/cgroup")
-  info.cgroup = cg and cg:match("0::([^\n]*)")
+  info.cgroup = M.cgroup_of(v.pid)
   info.memory_bytes = cgroup_value(info.cgroup, "memory.current")
   info.cpu_usec = cgroup_value(info.cgroup, "cpu.stat", "usage_usec%s+(%d+)")
   return info

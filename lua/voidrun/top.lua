@@ -117,7 +117,7 @@ end
 
 -- A cgroup v2 file of cgroup path cg, trimmed, or nil.
 local function cgroup_file(cg, file)
-  local s = cg and slurp("/sys/fs/cgroup" .. (cg == "/" and "" or cg) .. "/" .. file)
+  local s = ps.cgroup_file(cg, file)
   return s and (s:gsub("%s+$", ""))
 end
 
@@ -210,9 +210,8 @@ local function grants(l, v)
   p("  listening %s", #listening > 0 and table.concat(listening, " ") or "none")
 
   h("limits")
-  local function cgroup_of(at) return (slurp("/proc/" .. at .. "/cgroup") or ""):match("0::([^\n]*)") end
-  local cgroup = cgroup_of(pid)
-  local own = cgroup and cgroup ~= cgroup_of(l.pid)
+  local cgroup = ps.cgroup_of(pid)
+  local own = cgroup and cgroup ~= ps.cgroup_of(l.pid)
   p("  cgroup %s%s", cgroup or "?", own and "" or " (voidrun's: no limits of its own)")
   if own then
     local cg = {}
