@@ -1129,13 +1129,19 @@ int vr_void_start(struct vr_void *v, const int *fds, size_t n)
  * after entering a shared one. */
 static int own_netns = -1;
 
+static int own_netns_open(void)
+{
+	if (own_netns < 0)
+		own_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	return own_netns < 0 ? vr_neg_errno() : 0;
+}
+
 static int netns_enter(int fd)
 {
-	if (own_netns < 0) {
-		own_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-		if (own_netns < 0)
-			return vr_neg_errno();
-	}
+	int r = own_netns_open();
+
+	if (r < 0)
+		return r;
 	return setns(fd, CLONE_NEWNET) < 0 ? vr_neg_errno() : 0;
 }
 
@@ -1167,13 +1173,10 @@ int vr_void_enter_empty_netns(void)
 
 int vr_void_empty_netns(void)
 {
-	int fd, r;
+	int fd, r = own_netns_open();
 
-	if (own_netns < 0) {
-		own_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-		if (own_netns < 0)
-			return vr_neg_errno();
-	}
+	if (r < 0)
+		return r;
 	if (unshare(CLONE_NEWNET) < 0)
 		return vr_neg_errno();
 	fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
