@@ -128,7 +128,7 @@ int vr_enter_exec(int pidfd, const struct vr_enter *e, int *ret_status, const ch
 		return -EINVAL;
 	/* Made ready here: the child may not allocate. */
 	*ret_step = "seccomp";
-	if (vr_seccomp_default(&filter) < 0)
+	if (vr_seccomp_default(false, &filter) < 0)
 		return -EIO;
 	*ret_step = "setns";
 	/* One setns(2) with a pidfd joins every namespace at once, user

@@ -254,7 +254,7 @@ static bool has_cond(const struct vr_sc_policy *p, int nr, bool deny)
 	return false;
 }
 
-static int default_compile(const struct vr_sc_policy *killer, struct vr_seccomp **ret);
+static int default_compile(const struct vr_sc_policy *killer, bool unix_only, struct vr_seccomp **ret);
 
 /* libseccomp merges the rules of one system call into a decision tree, and
  * an unconditional rule there silently swallows conditional ones of another
@@ -362,7 +362,7 @@ int vr_seccomp_compile(const struct vr_sc_policy *p, struct vr_seccomp **ret)
 		struct vr_sc_policy plain = *p;
 		plain.name_kills = false;
 		s->listen = true;
-		r = default_compile(p, &s->base);
+		r = default_compile(p, false, &s->base);
 		if (r >= 0)
 			r = vr_seccomp_compile(&plain, &s->plain);
 	}
@@ -496,7 +496,7 @@ static int policy_verdict(const struct vr_sc_policy *p, int nr)
  * above a notification: left in, the default's EPERM would turn the
  * policy's kill of, say, ptrace into a mere failure. The policy's filter
  * still stops those calls, so nothing gets through that did before. */
-static int default_compile(const struct vr_sc_policy *killer, struct vr_seccomp **ret)
+static int default_compile(const struct vr_sc_policy *killer, bool unix_only, struct vr_seccomp **ret)
 {
 	static const uint64_t ns_flags[] = {
 		CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER,
@@ -506,7 +506,7 @@ static int default_compile(const struct vr_sc_policy *killer, struct vr_seccomp 
 	 * half only, or 0x100005412 would pass for something else. */
 	static const uint64_t ioctls[] = { TIOCSTI, TIOCLINUX };
 	struct vr_seccomp *s = seccomp_new();
-	scmp_filter_ctx ctx = new_ctx(SCMP_ACT_ALLOW, false);
+	scmp_filter_ctx ctx = new_ctx(SCMP_ACT_ALLOW, true);
 	int r = 0;
 
 	if (!s || !ctx) {
@@ -531,6 +531,12 @@ static int default_compile(const struct vr_sc_policy *killer, struct vr_seccomp 
 	for (size_t i = 0; i < VR_ARRAY_SIZE(ioctls) && r >= 0; i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
 				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, ioctls[i]));
+	/* A void in a shared network namespace makes unix sockets only (the
+	 * whole family argument is compared: a family with its upper half
+	 * set, which the kernel would read as its lower half, fails too). */
+	if (unix_only && r >= 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
+				     SCMP_A0(SCMP_CMP_NE, AF_UNIX));
 	if (r >= 0)
 		r = export_prog(ctx, s);
 	if (r >= 0)
@@ -546,9 +552,9 @@ out:
 	return 0;
 }
 
-int vr_seccomp_default_compile(struct vr_seccomp **ret)
+int vr_seccomp_default_compile(bool unix_only, struct vr_seccomp **ret)
 {
-	return default_compile(NULL, ret);
+	return default_compile(NULL, unix_only, ret);
 }
 
 char *vr_seccomp_name(int nr)
@@ -565,34 +571,37 @@ const void *vr_seccomp_prog(const struct vr_seccomp *s, size_t i, size_t *ret_le
 }
 
 #ifdef VR_SECCOMP_PREBUILT
-/* The default filter as vr-seccomp-gen compiled it at build time, with this
+/* The default filter, and its variant for voids in a shared network
+ * namespace, as vr-seccomp-gen compiled them at build time, with this
  * file's vr_seccomp_default_compile and the build's libseccomp: a launch
  * pays nothing for it (libseccomp's first use in a process costs about
- * 0.3 ms). A unit test checks that it matches a fresh compile. */
+ * 0.3 ms). A unit test checks that they match a fresh compile. */
 #include "seccomp_default.h"
 
-static const struct vr_seccomp prebuilt = VR_SECCOMP_DEFAULT_INIT;
+static const struct vr_seccomp prebuilt[2] = { VR_SECCOMP_DEFAULT_INIT, VR_SECCOMP_UNIX_INIT };
 
-int vr_seccomp_default(const struct vr_seccomp **ret)
+int vr_seccomp_default(bool unix_only, const struct vr_seccomp **ret)
 {
-	*ret = &prebuilt;
+	*ret = &prebuilt[unix_only];
 	return 0;
 }
 #else
 /* Compiled on first use (a cross build cannot run the generator). */
 static pthread_once_t default_once = PTHREAD_ONCE_INIT;
-static struct vr_seccomp *default_filter;
+static struct vr_seccomp *default_filter[2];
 static int default_error;
 
 static void default_init(void)
 {
-	default_error = vr_seccomp_default_compile(&default_filter);
+	default_error = vr_seccomp_default_compile(false, &default_filter[0]);
+	if (default_error >= 0)
+		default_error = vr_seccomp_default_compile(true, &default_filter[1]);
 }
 
-int vr_seccomp_default(const struct vr_seccomp **ret)
+int vr_seccomp_default(bool unix_only, const struct vr_seccomp **ret)
 {
 	(void)pthread_once(&default_once, default_init);
-	*ret = default_filter;
+	*ret = default_filter[unix_only];
 	return default_error;
 }
 #endif
@@ -873,7 +882,7 @@ int vr_harden_prepare(const struct vr_harden *h)
 
 	(void)h;
 	(void)vr_landlock_abi();
-	return vr_seccomp_default(&s);
+	return vr_seccomp_default(false, &s);
 }
 
 int vr_harden_apply_caps(const struct vr_harden *h)
@@ -962,7 +971,7 @@ static int apply_landlock(const struct vr_harden *h, const char **ret_what)
 	return r;
 }
 
-int vr_harden_apply_entry(const struct vr_harden *h, const char **ret_what, int *ret_listener)
+int vr_harden_apply_entry(const struct vr_harden *h, bool unix_only, const char **ret_what, int *ret_listener)
 {
 	const struct vr_seccomp *def;
 	int r;
@@ -974,12 +983,19 @@ int vr_harden_apply_entry(const struct vr_harden *h, const char **ret_what, int 
 	if (r < 0)
 		return r;
 	*ret_what = "seccomp";
-	/* Compiled by vr_harden_prepare before the clone; never here. */
-	r = vr_seccomp_default(&def);
+	/* Compiled by vr_harden_prepare before the clone; never here. Each
+	 * program installed costs a process tens of microseconds (the JIT,
+	 * the action cache): the unix-only rule comes within the default,
+	 * but for a policy's own variant of it (named kills, rare), which
+	 * gets it as a program of its own. */
+	r = vr_seccomp_default(unix_only, &def);
 	if (r < 0 || !def)
 		return r < 0 ? r : -ENOTRECOVERABLE;
-	if (h && h->seccomp && h->seccomp->base)
+	if (h && h->seccomp && h->seccomp->base) {
 		def = h->seccomp->base;
+		if (unix_only && (r = vr_seccomp_install_unix_only()) < 0)
+			return r;
+	}
 	r = vr_seccomp_install(def, NULL);
 	if (r >= 0 && h)
 		r = vr_seccomp_install(h->seccomp, ret_listener);
@@ -1012,7 +1028,7 @@ const void *vr_harden_entry_prog(const struct vr_harden *h, size_t i, size_t *re
 
 	if (own && own->base)
 		def = own->base;
-	else if (vr_seccomp_default(&def) < 0 || !def)
+	else if (vr_seccomp_default(false, &def) < 0 || !def)
 		return NULL;
 	/* Without pid 1 to listen, a policy's named kills are the kernel's:
 	 * the plain form (as vr_seccomp_install installs it without one). */

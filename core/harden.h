@@ -75,17 +75,20 @@ int vr_seccomp_resolve(const char *name);
  * for a malformed or contradictory policy, -ENOMEM, or libseccomp's error. */
 int vr_seccomp_compile(const struct vr_sc_policy *p, struct vr_seccomp **ret);
 
-/* The default filter every void gets (not to be freed): compiled at build
+/* The default filter every void gets (not to be freed), or with unix_only
+ * its variant (vr_seccomp_default_compile): compiled at build
  * time and embedded, or, in a build that could not run the generator,
  * compiled on first use and kept for the life of the process
  * (thread-safe). Returns 0 and *ret, or the error of compiling it
  * (remembered). */
-int vr_seccomp_default(const struct vr_seccomp **ret);
+int vr_seccomp_default(bool unix_only, const struct vr_seccomp **ret);
 
 /* Compile the default filter afresh (for the build-time generator, and for
- * the test that the embedded one matches). Returns 0 and *ret (to free),
- * -ENOMEM, or libseccomp's error. */
-int vr_seccomp_default_compile(struct vr_seccomp **ret);
+ * the test that the embedded one matches); with unix_only, its variant for
+ * voids in a shared network namespace, where socket(2) makes AF_UNIX
+ * sockets only (others fail with EAFNOSUPPORT). Returns 0 and *ret (to
+ * free), -ENOMEM, or libseccomp's error. */
+int vr_seccomp_default_compile(bool unix_only, struct vr_seccomp **ret);
 
 /* The i-th program of s: its instructions (struct sock_filter) and their
  * count in *ret_len; NULL past the last. */
@@ -117,7 +120,8 @@ int vr_seccomp_install(const struct vr_seccomp *s, int *ret_listener);
 
 /* Install a filter under which socket(2) makes AF_UNIX sockets only
  * (others fail with EAFNOSUPPORT): for voids that share an empty network
- * namespace (vr_plan.join_netns). Child-safe. Returns 0 or -errno. */
+ * namespace (vr_plan.join_netns) whose policy brings its own default
+ * (vr_harden_apply_entry). Child-safe. Returns 0 or -errno. */
 int vr_seccomp_install_unix_only(void);
 
 /* ------------------------------------------------------------ Landlock */
@@ -161,7 +165,7 @@ int vr_harden_launcher_caps(uint64_t *ret_permitted, uint64_t *ret_bounding);
  * 0 or -ENOMEM. */
 int vr_harden_landlock_plan(struct vr_harden *h, const struct vr_plan *plan);
 
-/* In the parent, before spawning: make sure the default filter is
+/* In the parent, before spawning: make sure the default filters are
  * compiled. Returns 0 or its error. */
 int vr_harden_prepare(const struct vr_harden *h);
 
@@ -171,12 +175,13 @@ int vr_harden_apply_caps(const struct vr_harden *h);
 
 /* In the entry process, right before execve (or the entry function), with
  * no_new_privs set and capabilities dropped: apply Landlock (where the
- * kernel has it) and install the seccomp filters. With a policy compiled
+ * kernel has it) and install the seccomp filters (with unix_only, those
+ * of a void in a shared network namespace). With a policy compiled
  * with name_kills, *ret_listener gets the fd of its listener for pid 1
  * (else -1; with ret_listener NULL its kills are the kernel's). Child-safe: no
  * allocation. Returns 0 or -errno; *ret_what names what failed ("landlock",
  * a path, "seccomp"). h may be NULL (the defaults). */
-int vr_harden_apply_entry(const struct vr_harden *h, const char **ret_what, int *ret_listener);
+int vr_harden_apply_entry(const struct vr_harden *h, bool unix_only, const char **ret_what, int *ret_listener);
 
 /* ----------------------------------------------------- what enter needs */
 /* voidrun enter gives a command run in a running void the void's own

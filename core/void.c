@@ -707,9 +707,7 @@ static int entry_exec(void *arg)
 		(void)!write(e->status_fd, &m, sizeof(m));
 		(void)raise(SIGSTOP);
 	}
-	r = p->join_netns >= 0 ? vr_seccomp_install_unix_only() : 0;
-	if (r >= 0)
-		r = vr_harden_apply_entry(p->harden, &e->what, &e->listener);
+	r = vr_harden_apply_entry(p->harden, p->join_netns >= 0, &e->what, &e->listener);
 	if (r < 0) {
 		e->step = VR_STEP_HARDEN;
 		e->err = -r;
@@ -840,10 +838,9 @@ static _Noreturn void child_init(struct child *c, const sigset_t *all)
 		if (entry == 0) {
 			const char *what = NULL;
 			sigset_t none;
-			int r = p->join_netns >= 0 ? vr_seccomp_install_unix_only() : 0;
+			int r;
 			(void)close(hardened[0]);
-			if (r >= 0)
-				r = vr_harden_apply_entry(p->harden, &what, NULL);
+			r = vr_harden_apply_entry(p->harden, p->join_netns >= 0, &what, NULL);
 			if (r < 0)
 				child_fail(c, VR_STEP_HARDEN, -r, what, NULL);
 			(void)!write(hardened[1], "h", 1);

@@ -146,12 +146,12 @@ static void test_default_filter(void **state)
 	const struct vr_seccomp *s;
 	(void)state;
 
-	assert_int_equal(vr_seccomp_default(&s), 0);
+	assert_int_equal(vr_seccomp_default(false, &s), 0);
 	assert_non_null(s);
 	assert_true(vr_seccomp_size(s) > 60);
 	/* the same one, compiled once */
 	const struct vr_seccomp *again;
-	assert_int_equal(vr_seccomp_default(&again), 0);
+	assert_int_equal(vr_seccomp_default(false, &again), 0);
 	assert_ptr_equal(s, again);
 	assert_int_equal(vr_test_in_child(child_default, (void *)s), 0);
 }
@@ -161,23 +161,26 @@ static void test_default_filter(void **state)
  * nobody reviewed. */
 static void test_default_matches_source(void **state)
 {
-	const struct vr_seccomp *def;
-	struct vr_seccomp *fresh;
-	const void *a, *b;
-	size_t la, lb, i = 0;
 	(void)state;
 
-	assert_int_equal(vr_seccomp_default(&def), 0);
-	assert_int_equal(vr_seccomp_default_compile(&fresh), 0);
-	for (; (a = vr_seccomp_prog(def, i, &la)) != NULL; i++) {
-		b = vr_seccomp_prog(fresh, i, &lb);
-		assert_non_null(b);
-		assert_int_equal(la, lb);
-		assert_memory_equal(a, b, la * sizeof(struct sock_filter));
+	for (int unix_only = 0; unix_only <= 1; unix_only++) {
+		const struct vr_seccomp *def;
+		struct vr_seccomp *fresh;
+		const void *a, *b;
+		size_t la, lb, i = 0;
+
+		assert_int_equal(vr_seccomp_default(unix_only, &def), 0);
+		assert_int_equal(vr_seccomp_default_compile(unix_only, &fresh), 0);
+		for (; (a = vr_seccomp_prog(def, i, &la)) != NULL; i++) {
+			b = vr_seccomp_prog(fresh, i, &lb);
+			assert_non_null(b);
+			assert_int_equal(la, lb);
+			assert_memory_equal(a, b, la * sizeof(struct sock_filter));
+		}
+		assert_true(i >= 1);
+		assert_null(vr_seccomp_prog(fresh, i, &lb));
+		vr_seccomp_free(fresh);
 	}
-	assert_true(i >= 1);
-	assert_null(vr_seccomp_prog(fresh, i, &lb));
-	vr_seccomp_free(fresh);
 }
 
 static void test_default_names_resolve(void **state)
@@ -325,7 +328,7 @@ static void test_foreign_abi_killed(void **state)
 	const struct vr_seccomp *s;
 	(void)state;
 
-	assert_int_equal(vr_seccomp_default(&s), 0);
+	assert_int_equal(vr_seccomp_default(false, &s), 0);
 	assert_int_equal(vr_test_in_child(child_i386, (void *)s), EXIT_SIGSYS);
 	assert_int_equal(vr_test_in_child(child_x32, (void *)s), EXIT_SIGSYS);
 }
@@ -347,13 +350,18 @@ static void test_landlock_abi(void **state)
 	assert_true(abi >= 1);
 }
 
-/* A void in a shared network namespace makes unix sockets only. */
+/* A void in a shared network namespace makes unix sockets only: with the
+ * filter of its own (arg NULL) and with the default's variant (non-NULL). */
 static int child_unix_only(void *arg)
 {
+	const struct vr_seccomp *def;
 	int fd;
-	(void)arg;
 
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || vr_seccomp_install_unix_only() < 0)
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return 1;
+	if (!arg && vr_seccomp_install_unix_only() < 0)
+		return 1;
+	if (arg && (vr_seccomp_default(true, &def) < 0 || vr_seccomp_install(def, NULL) < 0))
 		return 1;
 	if (ERR(socket(AF_INET, SOCK_STREAM, 0)) != EAFNOSUPPORT || ERR(socket(AF_INET6, SOCK_DGRAM, 0)) != EAFNOSUPPORT)
 		return 2;
@@ -373,6 +381,7 @@ static void test_unix_only(void **state)
 {
 	(void)state;
 	assert_int_equal(vr_test_in_child(child_unix_only, NULL), 0);
+	assert_int_equal(vr_test_in_child(child_unix_only, "default"), 0);
 }
 
 /* A policy with named kills: its program takes a listener, and a killed
@@ -451,7 +460,7 @@ static int child_entry(void *arg)
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return 1;
-	if (vr_harden_apply_entry(NULL, &what, NULL) < 0)
+	if (vr_harden_apply_entry(NULL, false, &what, NULL) < 0)
 		return 2;
 	if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) != 2)
 		return 3;
@@ -577,7 +586,7 @@ static void test_enter_grants(void **state)
 	(void)state;
 
 	/* without a harden: the default filter alone */
-	assert_int_equal(vr_seccomp_default(&def), 0);
+	assert_int_equal(vr_seccomp_default(false, &def), 0);
 	assert_ptr_equal(vr_harden_entry_prog(NULL, 0, &len), vr_seccomp_prog(def, 0, &len));
 	assert_null(vr_harden_entry_prog(NULL, 1, &len));
 	/* with a policy whose kills are named: the default without them,
