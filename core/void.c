@@ -10,8 +10,11 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <linux/close_range.h>
+#include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -90,6 +93,7 @@ int vr_plan_new(struct vr_plan **ret)
 
 	if (!p)
 		return -ENOMEM;
+	p->refs = 1;
 	p->ns_flags = VR_CLONE_ALL_NS;
 	p->host_uid = p->host_gid = -1;
 	p->devnull = -1;
@@ -134,7 +138,7 @@ static void free_strv(char **v, size_t n)
 
 void vr_plan_free(struct vr_plan *p)
 {
-	if (!p)
+	if (!p || __atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	free(p->hostname);
 	free(p->path);
@@ -975,11 +979,14 @@ static _Noreturn void child_main(struct child *c, const sigset_t *all)
 		 * which could otherwise still open host files. Unprivileged,
 		 * setgroups is denied and fails with EPERM: nothing to drop
 		 * that the user did not have. */
-		if (setgroups(0, NULL) < 0 && errno != EPERM)
+		/* The system calls, not libc's: in voidrun's memory (spawn_vm)
+		 * libc would take us for one of voidrun's threads and make
+		 * every other one change its ids with us. */
+		if (syscall(SYS_setgroups, 0, NULL) < 0 && errno != EPERM)
 			child_fail(c, VR_STEP_SETID, errno, "setgroups", NULL);
-		if (setresgid(gid, gid, gid) < 0)
+		if (syscall(SYS_setresgid, gid, gid, gid) < 0)
 			child_fail(c, VR_STEP_SETID, errno, "gid", NULL);
-		if (setresuid(p->uid, p->uid, p->uid) < 0)
+		if (syscall(SYS_setresuid, p->uid, p->uid, p->uid) < 0)
 			child_fail(c, VR_STEP_SETID, errno, "uid", NULL);
 		/* A change of uid clears the parent-death signal: set it again,
 		 * then make sure the parent did not die in between (it holds
@@ -1189,6 +1196,230 @@ int vr_void_empty_netns(void)
 	return r < 0 ? r : fd;
 }
 
+/* Not under AddressSanitizer, which cannot follow a child that runs on a
+ * stack of its own in a thread's name: sanitized builds test the fork. */
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+#define VR_SPAWN_VM 1
+
+/* A void started in voidrun's own memory (CLONE_VM): no copy of voidrun's
+ * page tables at the clone, no copy-on-write faults after it, in voidrun
+ * or in the void, and no address space to tear down when it ends; per
+ * void that was the largest cost left in voidrun's share (bench/spawn.sh,
+ * doc/performance.md). What that takes:
+ *  - libc keeps per-thread state (errno, malloc's cache, the thread's id)
+ *    at the thread pointer, which a child with CLONE_VM shares with the
+ *    thread that made it. So a thread of voidrun's makes it and then waits
+ *    in clone3 (CLONE_VFORK) until it ends: pid 1 is, to libc, that thread,
+ *    running while its thread waits, never beside it.
+ *  - It runs on a stack of its own (clone3 with a stack needs a trampoline:
+ *    vr_clone3_fn), mapped per void and unmapped after it, so that what
+ *    the void's cgroup was charged for goes with it.
+ *  - What it reads stays put while it runs: the plan is held (refs), the
+ *    caller's arrays are copied.
+ *  - Nothing in it may change voidrun's shared state: its set*id calls are
+ *    the system calls (child_main).
+ *  - It marks the address space, which is voidrun's, not dumpable, as a
+ *    forked pid 1 did its own copy, so that nothing in the void can trace
+ *    it; voidrun is then not dumpable either. That makes /proc/PID of the
+ *    next child root's, whose id maps an ordinary user could then not
+ *    write: only root's voids start this way (geteuid() == 0 in spawn).
+ * Function entries (they fork from pid 1, which libc's fork would do as
+ * voidrun's thread), debug mode (pid 1 stays dumpable), other
+ * architectures and sanitized builds keep the fork. */
+long vr_clone3_fn(struct clone_args *args, size_t size, int (*fn)(void *), void *arg);
+__asm__(".text\n"
+	".globl vr_clone3_fn\n"
+	".hidden vr_clone3_fn\n"
+	".type vr_clone3_fn, @function\n"
+	"vr_clone3_fn:\n"
+	"	mov %rdx, %r8\n"       /* fn and arg: r8 and r9 outlive syscall */
+	"	mov %rcx, %r9\n"
+	"	mov $435, %eax\n"      /* __NR_clone3 */
+	"	syscall\n"
+	"	test %rax, %rax\n"
+	"	jnz 1f\n"
+	"	xor %ebp, %ebp\n"      /* the child, on its own stack */
+	"	mov %r9, %rdi\n"
+	"	call *%r8\n"
+	"	mov %eax, %edi\n"
+	"	mov $60, %eax\n"       /* __NR_exit */
+	"	syscall\n"
+	"	hlt\n"
+	"1:	ret\n"
+	".size vr_clone3_fn, .-vr_clone3_fn\n");
+
+enum { VM_CHILD_STACK = 256 * 1024, VM_THREAD_STACK = 64 * 1024 };
+
+struct vm_spawn {
+	struct child c;
+	struct vr_fd_op *extra;  /* copies of the caller's arrays */
+	int *defer_dsts;
+	sigset_t all;
+	uint64_t flags;
+	int join_fd, cgroup_fd, close_fds[2];
+	sem_t started;
+	int posted;  /* who flips it says that started: the child, or the thread if it died first */
+	pid_t pid;
+	int pidfd, err;
+	bool net_failed;
+	int refs;  /* the caller and the thread */
+};
+
+static void vm_spawn_put(struct vm_spawn *s)
+{
+	if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) > 0)
+		return;
+	(void)sem_destroy(&s->started);
+	free(s->extra);
+	free(s->defer_dsts);
+	free(s);
+}
+
+static int vm_child(void *arg)
+{
+	struct vm_spawn *s = arg;
+
+	(void)close(s->close_fds[0]);
+	(void)close(s->close_fds[1]);
+	if (!__atomic_exchange_n(&s->posted, 1, __ATOMIC_ACQ_REL))
+		(void)sem_post(&s->started);
+	child_main(&s->c, &s->all);
+}
+
+static void *vm_spawner(void *arg)
+{
+	struct vm_spawn *s = arg;
+	struct vr_plan *p = (struct vr_plan *)s->c.plan;
+	void *stack = mmap(NULL, VM_CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	long r = stack == MAP_FAILED ? -ENOMEM : 0;
+
+	/* A shared network namespace: this thread's only, voidrun's stays. */
+	if (r == 0 && s->join_fd >= 0 && setns(s->join_fd, CLONE_NEWNET) < 0) {
+		r = vr_neg_errno();
+		s->net_failed = true;
+	}
+	if (r == 0) {
+		struct clone_args args = {
+			.flags = s->flags | CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_PARENT_SETTID |
+				 (s->cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
+			.pidfd = (uintptr_t)&s->pidfd,
+			.parent_tid = (uintptr_t)&s->pid,
+			.exit_signal = SIGCHLD,
+			.stack = (uintptr_t)stack,
+			.stack_size = VM_CHILD_STACK,
+			.cgroup = s->cgroup_fd >= 0 ? (uint64_t)s->cgroup_fd : 0,
+		};
+		r = vr_clone3_fn(&args, sizeof(args), vm_child, s);
+	}
+	if (r < 0)
+		s->err = (int)r;
+	/* Here the child has ended (CLONE_VFORK), or never was; killed
+	 * before it said it started, it is reaped as a failed start. */
+	if (!__atomic_exchange_n(&s->posted, 1, __ATOMIC_ACQ_REL))
+		(void)sem_post(&s->started);
+	if (stack != MAP_FAILED)
+		(void)munmap(stack, VM_CHILD_STACK);
+	vr_plan_free(p);
+	vm_spawn_put(s);
+	return NULL;
+}
+
+/* Start the child of spawn in voidrun's memory. Returns its pid (its pidfd
+ * in *ret_pidfd, the thread that waits for it in *ret_thread, to join once
+ * it ended) or -errno; *ret_net_failed when the shared network namespace
+ * could not be entered. Called with every signal blocked: the
+ * thread inherits the mask, and so does the child. */
+static pid_t spawn_vm(const struct child *c, uint64_t flags, int join_fd, int cgroup_fd, int close0, int close1,
+		      const sigset_t *all, int *ret_pidfd, pthread_t *ret_thread, bool *ret_net_failed)
+{
+	struct vm_spawn *s = calloc(1, sizeof(*s));
+	pthread_attr_t attr;
+	pthread_t thread;
+	pid_t pid;
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	s->c = *c;
+	if (c->n_extra) {
+		s->extra = malloc(c->n_extra * sizeof(*c->extra));
+		if (!s->extra)
+			goto nomem;
+		memcpy(s->extra, c->extra, c->n_extra * sizeof(*c->extra));
+		s->c.extra = s->extra;
+	}
+	if (c->n_defer) {
+		s->defer_dsts = malloc(c->n_defer * sizeof(*c->defer_dsts));
+		if (!s->defer_dsts)
+			goto nomem;
+		memcpy(s->defer_dsts, c->defer_dsts, c->n_defer * sizeof(*c->defer_dsts));
+		s->c.defer_dsts = s->defer_dsts;
+	}
+	s->all = *all;
+	s->flags = flags;
+	s->join_fd = join_fd;
+	s->cgroup_fd = cgroup_fd;
+	s->close_fds[0] = close0;
+	s->close_fds[1] = close1;
+	s->pidfd = -1;
+	s->refs = 2;
+	if (sem_init(&s->started, 0, 0) < 0)
+		goto nomem;
+	(void)__atomic_add_fetch(&((struct vr_plan *)c->plan)->refs, 1, __ATOMIC_ACQ_REL);
+
+	r = pthread_attr_init(&attr);
+	if (r == 0) {
+		(void)pthread_attr_setstacksize(&attr, VM_THREAD_STACK);
+		r = pthread_create(&thread, &attr, vm_spawner, s);
+		(void)pthread_attr_destroy(&attr);
+	}
+	if (r != 0) {
+		vr_plan_free((struct vr_plan *)c->plan);
+		(void)sem_destroy(&s->started);
+		free(s->extra);
+		free(s->defer_dsts);
+		free(s);
+		return -r;
+	}
+	while (sem_wait(&s->started) < 0 && errno == EINTR)
+		;
+	pid = s->err < 0 ? s->err : s->pid;
+	*ret_pidfd = s->pidfd;
+	*ret_net_failed = s->net_failed;
+	vm_spawn_put(s);
+	if (pid < 0)
+		(void)pthread_join(thread, NULL);  /* it ends at once */
+	else
+		*ret_thread = thread;
+	return pid;
+
+nomem:
+	free(s->extra);
+	free(s->defer_dsts);
+	free(s);
+	return -ENOMEM;
+}
+#endif
+
+/* The thread that started a void in voidrun's memory returns once the void
+ * ended: join it then, so that what it held (the plan) is let go now. */
+static void join_spawner(pthread_t *thread)
+{
+	if (*thread) {
+		(void)pthread_join(*thread, NULL);
+		*thread = 0;
+	}
+}
+
+/* A child spawn could not finish: kill it, reap it. */
+static void abort_child(pid_t pid, int pidfd, pthread_t spawner)
+{
+	(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+	(void)waitpid(pid, NULL, 0);
+	(void)close(pidfd);
+	join_spawner(&spawner);
+}
+
 static int spawn(const struct vr_plan *p, const struct vr_fd_op *extra, size_t n_extra,
 		 const int *defer_dsts, size_t n_defer, struct vr_void *ret, struct vr_err *reterr)
 {
@@ -1196,6 +1427,7 @@ static int spawn(const struct vr_plan *p, const struct vr_fd_op *extra, size_t n
 	__attribute__((cleanup(vr_limit_run_freep))) struct vr_limit_run *limits = NULL;
 	int pipefd[2], pidfd = -1, cgroup_fd, r;
 	sigset_t all, old;
+	pthread_t spawner = 0;
 	pid_t pid;
 
 	*ret = (struct vr_void){ .pid = -1, .pidfd = -1, .status_fd = -1, .sync_fd = -1 };
@@ -1230,42 +1462,55 @@ static int spawn(const struct vr_plan *p, const struct vr_fd_op *extra, size_t n
 	 * makes none. */
 	uint64_t flags = p->ns_flags;
 	bool join = p->join_netns >= 0 && (flags & CLONE_NEWNET);
-	if (join) {
-		r = netns_enter(p->join_netns);
-		if (r < 0)
-			return vr_err_set(reterr, VR_STEP_NET, -r, "the shared network namespace", NULL), r;
+	if (join)
 		flags &= ~(uint64_t)CLONE_NEWNET;
-	}
+	struct child c = { .plan = p, .extra = extra, .n_extra = n_extra,
+			   .defer_dsts = defer_dsts, .n_defer = n_defer,
+			   .status_fd = status_wr, .sync_fd = sync_rd,
+			   .newnet = flags & CLONE_NEWNET };
 
 	/* Block every signal across clone3 so that none is handled by
 	 * voidrun's handlers in the child before it resets them. */
 	sigfillset(&all);
-	(void)sigprocmask(SIG_SETMASK, &all, &old);
-	pid = vr_clone3(&(struct vr_clone_opts){
-		.flags = flags | CLONE_PIDFD | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
-		.exit_signal = SIGCHLD,
-		.cgroup_fd = cgroup_fd,
-		.ret_pidfd = &pidfd,
-	});
-	if (pid == 0) {
-		struct child c = { .plan = p, .extra = extra, .n_extra = n_extra,
-				   .defer_dsts = defer_dsts, .n_defer = n_defer,
-				   .status_fd = status_wr, .sync_fd = sync_rd,
-				   .newnet = flags & CLONE_NEWNET };
-		(void)close(sync_wr);
-		(void)close(status_rd);
-		child_main(&c, &all);
+#ifdef VR_SPAWN_VM
+	if (!p->entry_fn && !p->debug && geteuid() == 0) {
+		(void)sigprocmask(SIG_SETMASK, &all, &old);
+		bool net_failed = false;
+		pid = spawn_vm(&c, flags, join ? p->join_netns : -1, cgroup_fd, sync_wr, status_rd, &all, &pidfd,
+			       &spawner, &net_failed);
+		(void)sigprocmask(SIG_SETMASK, &old, NULL);
+		if (net_failed)
+			return vr_err_set(reterr, VR_STEP_NET, -pid, "the shared network namespace", NULL), pid;
+		join = false;  /* entered by the thread that made it, not by us */
+	} else
+#endif
+	{
+		if (join) {
+			r = netns_enter(p->join_netns);
+			if (r < 0)
+				return vr_err_set(reterr, VR_STEP_NET, -r, "the shared network namespace", NULL), r;
+		}
+		(void)sigprocmask(SIG_SETMASK, &all, &old);
+		pid = vr_clone3(&(struct vr_clone_opts){
+			.flags = flags | CLONE_PIDFD | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
+			.exit_signal = SIGCHLD,
+			.cgroup_fd = cgroup_fd,
+			.ret_pidfd = &pidfd,
+		});
+		if (pid == 0) {
+			(void)close(sync_wr);
+			(void)close(status_rd);
+			child_main(&c, &all);
+		}
+		(void)sigprocmask(SIG_SETMASK, &old, NULL);
 	}
-	(void)sigprocmask(SIG_SETMASK, &old, NULL);
 	if (join && (r = netns_leave()) < 0) {
 		/* Cannot happen to root, who holds both. Were it to, voidrun
 		 * would stay in the empty namespace (more closed than its own):
 		 * the void is not started, and the error says why. */
 		vr_err_set(reterr, VR_STEP_NET, -r, "voidrun's own network namespace", NULL);
 		if (pid > 0) {
-			(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-			(void)waitpid(pid, NULL, 0);
-			(void)close(pidfd);
+			abort_child(pid, pidfd, spawner);
 		}
 		return r;
 	}
@@ -1278,9 +1523,7 @@ static int spawn(const struct vr_plan *p, const struct vr_fd_op *extra, size_t n
 		r = write_maps(p, pid);
 		if (r < 0) {
 			vr_err_set(reterr, VR_STEP_IDMAP, -r, NULL, NULL);
-			(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-			(void)waitpid(pid, NULL, 0);
-			(void)close(pidfd);
+			abort_child(pid, pidfd, spawner);
 			return r;
 		}
 	}
@@ -1289,30 +1532,25 @@ static int spawn(const struct vr_plan *p, const struct vr_fd_op *extra, size_t n
 	if (p->n_net_links && (flags & CLONE_NEWNET)) {
 		r = vr_net_attach(p->net_links, p->n_net_links, pid, reterr);
 		if (r < 0) {
-			(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-			(void)waitpid(pid, NULL, 0);
-			(void)close(pidfd);
+			abort_child(pid, pidfd, spawner);
 			return r;
 		}
 	}
 	/* cgroup v1: the child joins its cgroups before it may run. */
 	r = vr_limit_run_start(limits, pid, reterr);
 	if (r < 0) {
-		(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-		(void)waitpid(pid, NULL, 0);
-		(void)close(pidfd);
+		abort_child(pid, pidfd, spawner);
 		return r;
 	}
 	if (write(sync_wr, "", 1) != 1) {
 		r = vr_neg_errno();
 		vr_err_set(reterr, VR_STEP_SYNC, -r, NULL, NULL);
-		(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-		(void)waitpid(pid, NULL, 0);
-		(void)close(pidfd);
+		abort_child(pid, pidfd, spawner);
 		return r;
 	}
 	ret->pid = pid;
 	ret->pidfd = pidfd;
+	ret->spawner = spawner;
 	ret->status_fd = TAKE_FD(status_rd);
 	ret->sync_fd = TAKE_FD(sync_wr);
 	ret->limits = TAKE_PTR(limits);
@@ -1424,6 +1662,7 @@ int vr_void_wait(struct vr_void *v, int sigfd, int *ret_status, struct vr_err *r
 	 * void's cpu time and peak RSS when it has no cgroup. */
 	if (syscall(SYS_waitid, P_PIDFD, v->pidfd, &si, WEXITED, &ru) < 0)
 		return vr_neg_errno();
+	join_spawner(&v->spawner);
 	vr_limit_run_end(v->limits, &ru, &v->usage);
 
 	if (v->failed) {
@@ -1468,6 +1707,10 @@ int vr_void_kill(struct vr_void *v, int sig)
 
 void vr_void_release(struct vr_void *v)
 {
+	/* Not waited for: its thread goes when it does. */
+	if (v->spawner)
+		(void)pthread_detach(v->spawner);
+	v->spawner = 0;
 	vr_limit_run_free(v->limits);
 	v->limits = NULL;
 	vr_closep(&v->pidfd);

@@ -11,6 +11,7 @@
  * forwards signals, reports the entry's status) -> the entry. */
 #pragma once
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -90,6 +91,9 @@ struct vr_plan {
 	 * void is built, its ends eth0, eth1, ... (needs CLONE_NEWNET). */
 	struct vr_net_link net_links[VR_NET_MAX_LINKS];
 	size_t n_net_links;
+	/* Owners: vr_plan_new's caller, and every void started from it in
+	 * voidrun's own memory (see spawn in void.c) while it runs. */
+	int refs;
 };
 
 /* A fresh plan with the defaults: every namespace, ids 0 inside, hostname
@@ -139,6 +143,7 @@ struct vr_void {
 	int seccomp_nr;     /* the call */
 	int seccomp_entry;  /* 1 when it was the entry */
 	pid_t stopped_pid;  /* debug: the stopped entry, as the host sees it */
+	pthread_t spawner;  /* the thread that waits for pid 1 in voidrun's memory (void.c: spawn_vm), or 0 */
 };
 
 /* Start a void from plan. On success *ret is filled and 0 returned; the

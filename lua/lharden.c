@@ -318,33 +318,33 @@ void vr_lua_plan_harden(lua_State *L, int t, struct vr_plan *p)
 #define HARDEN_MT "voidrun.Harden"
 
 /* What a void's entry was hardened with, kept while the void runs for
- * voidrun enter (its control socket's "grants"): taken from the plan,
- * which is freed once the void is spawned. */
+ * voidrun enter (its control socket's "grants"): the plan's, read in place.
+ * The handle holds the plan (vr_plan.refs), which its void may still be
+ * reading: a plan is not changed once spawned. */
 struct harden_ud {
-	struct vr_harden *h;
+	struct vr_plan *plan;
 };
 
 static int harden_gc(lua_State *L)
 {
 	struct harden_ud *u = luaL_checkudata(L, 1, HARDEN_MT);
 
-	vr_harden_free(u->h);
-	u->h = NULL;
+	vr_plan_free(u->plan);
+	u->plan = NULL;
 	return 0;
 }
 
-/* plan:take_harden() -> Harden: the plan's hardening, the plan left with
- * the defaults (spawn it no more). A handle is made first, so that no
- * raise loses it. */
+/* plan:take_harden() -> Harden: a handle on the plan's hardening that
+ * outlives plan:free(). */
 static int l_plan_take_harden(lua_State *L)
 {
 	struct vr_plan *p = vr_lua_check_plan(L, 1);
 	struct harden_ud *u = lua_newuserdatauv(L, sizeof(*u), 0);
 
-	u->h = NULL;
+	u->plan = NULL;
 	luaL_setmetatable(L, HARDEN_MT);
-	u->h = p->harden;
-	p->harden = NULL;
+	(void)__atomic_add_fetch(&p->refs, 1, __ATOMIC_ACQ_REL);
+	u->plan = p;
 	return 1;
 }
 
@@ -355,6 +355,7 @@ static int l_plan_take_harden(lua_State *L)
 static int l_harden_grants(lua_State *L)
 {
 	struct harden_ud *u = luaL_checkudata(L, 1, HARDEN_MT);
+	const struct vr_harden *h = u->plan ? u->plan->harden : NULL;
 	const void *prog;
 	const char *path;
 	uint64_t access;
@@ -362,13 +363,13 @@ static int l_harden_grants(lua_State *L)
 
 	lua_createtable(L, 0, 2);
 	lua_newtable(L);
-	for (size_t i = 0; (prog = vr_harden_entry_prog(u->h, i, &len)); i++) {
+	for (size_t i = 0; (prog = vr_harden_entry_prog(h, i, &len)); i++) {
 		lua_pushlstring(L, prog, len * sizeof(struct sock_filter));
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	lua_setfield(L, -2, "seccomp");
 	lua_newtable(L);
-	for (size_t i = 0; vr_harden_landlock_rule(u->h, i, &path, &access) == 0; i++) {
+	for (size_t i = 0; vr_harden_landlock_rule(h, i, &path, &access) == 0; i++) {
 		lua_createtable(L, 0, 2);
 		lua_pushstring(L, path);
 		lua_setfield(L, -2, "path");

@@ -427,6 +427,36 @@ static void test_killed(void **state)
 	assert_int_equal(WTERMSIG(st), SIGKILL);
 }
 
+/* As root a void's pid 1 runs in voidrun's own memory (core/void.c,
+ * spawn_vm): the plan may be freed the moment it was spawned (the void
+ * holds it), and the void's change of ids (to 1000 here) is its own, not
+ * that of voidrun or of any of voidrun's threads. */
+static void test_plan_freed_ids_kept(void **state)
+{
+	struct vstate *s = *state;
+	struct vr_err err;
+	char msg[4096];
+	int st = -1;
+
+	uid_t r0, e0, s0, r, e, saved;
+
+	assert_int_equal(getresuid(&r0, &e0, &s0), 0);
+	new_plan(s);
+	s->plan->uid = s->plan->gid = 1000;
+	set_exec(s->plan, "/bin/true", ARGV("true"));
+	spawn(s);
+	vr_plan_free(s->plan);
+	s->plan = NULL;
+	if (vr_void_wait(&s->v, -1, &st, &err) != 0)
+		fail_msg("the void could not be built: %s", vr_err_format(&err, msg, sizeof(msg)));
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(getresuid(&r, &e, &saved), 0);
+	assert_int_equal(r, r0);
+	assert_int_equal(e, e0);
+	assert_int_equal(saved, s0);
+}
+
 static void test_ready_good(void **state)
 {
 	struct vstate *s = *state;
@@ -701,6 +731,7 @@ int main(void)
 		T(test_exit_code),
 		T(test_entry_surroundings),
 		T(test_killed),
+		T(test_plan_freed_ids_kept),
 		T(test_ready_good),
 		T(test_ready_bad),
 		T(test_kill_term),
