@@ -206,21 +206,26 @@ static void fill_ready(struct vr_broker *b)
 	}
 }
 
-/* A prepared void that ended before it was used could not be built. */
+/* A prepared void that ended before it was used: it could not be built,
+ * and the broker builds voids when needed from now on; or it was killed
+ * (core/void.c: wait_for_start), and another takes its place. */
 static void check_ready(struct vr_broker *b, int pidfd)
 {
 	for (unsigned i = 0; i < b->n_ready; i++)
 		if (b->ready[i].pidfd == pidfd) {
 			int status;
 			struct vr_err err;
+			bool failed = vr_void_wait(&b->ready[i], -1, &status, &err) == 1;
 
-			if (vr_void_wait(&b->ready[i], -1, &status, &err) == 1) {
+			if (failed) {
 				b->last_error = err;
 				b->has_error = 1;
 			}
 			b->ready[i] = b->ready[--b->n_ready];
-			drop_ready(b);
-			b->ready_target = 0;
+			if (failed) {
+				drop_ready(b);
+				b->ready_target = 0;
+			}
 			return;
 		}
 }

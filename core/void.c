@@ -378,6 +378,10 @@ static unsigned bind_mount_flags(unsigned flags)
 	return f;
 }
 
+/* Signals that a user sends to end a process (their default action ends
+ * it: signal(7)). */
+static const int ending_signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM };
+
 static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
 #define N_DEV_NODES VR_ARRAY_SIZE(dev_nodes)
 
@@ -945,6 +949,35 @@ static int loopback_up(void)
 	return r;
 }
 
+/* A prepared void waits for the fds it is started with. A signal that
+ * ends a process, sent to it meanwhile (by a `kill` meant for voidrun,
+ * say), ends it: it has no entry yet to forward it to, and kept pending it
+ * would reach the entry of whatever connection comes next. */
+static void wait_for_start(const struct child *c)
+{
+	sigset_t ending;
+	int sfd;
+
+	sigemptyset(&ending);
+	for (size_t i = 0; i < VR_ARRAY_SIZE(ending_signals); i++)
+		sigaddset(&ending, ending_signals[i]);
+	sfd = signalfd(-1, &ending, SFD_CLOEXEC);
+	if (sfd < 0)
+		return;  /* then it just waits */
+	for (;;) {
+		struct pollfd pfd[2] = { { .fd = c->sync_fd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+		if (poll(pfd, 2, -1) < 0)
+			continue;
+		if (pfd[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			_exit(read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si) ? 128 + (int)si.ssi_signo : 125);
+		}
+		if (pfd[0].revents)
+			break;
+	}
+	(void)close(sfd);
+}
+
 static _Noreturn void child_main(struct child *c, const sigset_t *all)
 {
 	const struct vr_plan *p = c->plan;
@@ -957,6 +990,10 @@ static _Noreturn void child_main(struct child *c, const sigset_t *all)
 	/* Handlers of voidrun's have no business running here. */
 	for (int sig = 1; sig < NSIG; sig++)
 		(void)sigaction(sig, &dfl, NULL);
+	/* Not named voidrun: pidof, pkill and killall by name find voidrun
+	 * itself, not the voids' pid 1s. (Its command line stays voidrun's:
+	 * as root it is voidrun's own memory.) */
+	(void)prctl(PR_SET_NAME, "void-init", 0, 0, 0);
 
 	/* The void dies with voidrun. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
@@ -1039,6 +1076,7 @@ static _Noreturn void child_main(struct child *c, const sigset_t *all)
 		int fds[VR_VOID_MAX_DEFER];
 		size_t got = 0;
 		char go;
+		wait_for_start(c);
 		r = vr_fd_recv(c->sync_fd, fds, c->n_defer, &got, &go, 1);
 		if (r <= 0 || got != c->n_defer)
 			_exit(r == 0 ? 0 : 125);
