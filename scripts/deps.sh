@@ -11,6 +11,7 @@ packages=(
   libelf-dev                            # ELF parsing for vr.exe
   libmnl-dev                            # netlink messages for vr.network and vr.host_link
   libncurses-dev                        # voidrun top's curses module (libexec/voidrun/curses.so)
+  lua-dkjson                            # JSON of ps --json and the control socket (pure Lua; doc/inspect.md says why not lua-cjson)
   libcmocka-dev                         # C unit tests
   tmux                                  # top_spec.lua drives voidrun top in a real terminal
   gdb                                   # debug_spec.lua attaches it to a void stopped by --debug

@@ -31,95 +31,16 @@ end
 
 ---------------------------------------------------------------- JSON in
 
--- Decode JSON text (what voidrun's own encoder writes: voidrun.ps).
--- Returns the value, or nil, message. Objects are tables, arrays are
--- lists, null is nil.
+-- Decode JSON text (a reply, written by voidrun.ps's encode) with dkjson,
+-- which returns what it read and where it stopped, or an error; what
+-- follows the value is an error here. Returns the value (objects and
+-- arrays are tables, null is nil) | nil, message: never raises, whatever
+-- the peer sent.
 function M.decode(text)
-  local pos = 1
-  local function fail(what) error(("json: %s at byte %d"):format(what, pos), 0) end
-  local function ws() pos = text:find("[^ \t\r\n]", pos) or #text + 1 end
-  local value
-  local unesc = { ['"'] = '"', ["\\"] = "\\", ["/"] = "/", b = "\b", f = "\f", n = "\n", r = "\r", t = "\t" }
-  local function str()
-    local out = {}
-    pos = pos + 1
-    while true do
-      local i = text:find('["\\]', pos)
-      if not i then fail("unterminated string") end
-      out[#out + 1] = text:sub(pos, i - 1)
-      if text:sub(i, i) == '"' then
-        pos = i + 1
-        return table.concat(out)
-      end
-      local c = text:sub(i + 1, i + 1)
-      if c == "u" then
-        local hex = text:match("^%x%x%x%x", i + 2)
-        if not hex then fail("bad \\u escape") end
-        out[#out + 1] = utf8.char(tonumber(hex, 16))
-        pos = i + 6
-      elseif unesc[c] then
-        out[#out + 1] = unesc[c]
-        pos = i + 2
-      else
-        fail("bad escape")
-      end
-    end
-  end
-  function value()
-    ws()
-    local c = text:sub(pos, pos)
-    if c == "{" then
-      local t = {}
-      pos = pos + 1
-      ws()
-      if text:sub(pos, pos) == "}" then pos = pos + 1 return t end
-      while true do
-        ws()
-        if text:sub(pos, pos) ~= '"' then fail("key expected") end
-        local k = str()
-        ws()
-        if text:sub(pos, pos) ~= ":" then fail("':' expected") end
-        pos = pos + 1
-        t[k] = value()
-        ws()
-        c = text:sub(pos, pos)
-        pos = pos + 1
-        if c == "}" then return t end
-        if c ~= "," then fail("',' or '}' expected") end
-      end
-    elseif c == "[" then
-      local t, n = {}, 0
-      pos = pos + 1
-      ws()
-      if text:sub(pos, pos) == "]" then pos = pos + 1 return t end
-      while true do
-        n = n + 1
-        t[n] = value()
-        ws()
-        c = text:sub(pos, pos)
-        pos = pos + 1
-        if c == "]" then return t end
-        if c ~= "," then fail("',' or ']' expected") end
-      end
-    elseif c == '"' then
-      return str()
-    elseif text:find("^true", pos) then pos = pos + 4 return true
-    elseif text:find("^false", pos) then pos = pos + 5 return false
-    elseif text:find("^null", pos) then pos = pos + 4 return nil
-    else
-      local num = text:match("^-?%d+%.?%d*[eE]?[-+]?%d*", pos)
-      if not num or num == "" or not tonumber(num) then fail("value expected") end
-      pos = pos + #num
-      return math.tointeger(tonumber(num)) or tonumber(num)
-    end
-  end
-  local ok, v = pcall(function()
-    local x = value()
-    ws()
-    if pos <= #text then fail("trailing text") end
-    return x
-  end)
-  if not ok then return nil, v end
+  local ok, v, pos, err = pcall(function() return require("voidrun.ps").dkjson().decode(text, 1, nil) end)
+  if not ok then return nil, "json: " .. tostring(v) end
+  if err then return nil, "json: " .. err end
+  if text:find("[^ \t\r\n]", pos) then return nil, ("json: trailing text at byte %d"):format(pos) end
   return v
 end
 
@@ -192,9 +113,12 @@ function M.listen(path, run)
                         conns = {}, n = 0 }, Server)
 end
 
+-- A reply says first whether it is one of success, then why not.
+local REPLY_ORDER = { "ok", "error" }
+
 local function reply(fd, t)
-  local ok, text = pcall(function() return require("voidrun.ps").encode(t) end)
-  if not ok then text = '{"error":"cannot encode the reply","ok":false}' end
+  local ok, text = pcall(function() return require("voidrun.ps").encode(t, REPLY_ORDER) end)
+  if not ok then text = '{"ok":false,"error":"cannot encode the reply"}' end
   -- non-blocking: a reply larger than the socket's buffer (never, at a
   -- few KiB) or a client that went away is dropped
   core.write(fd, text .. "\n")

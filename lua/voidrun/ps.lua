@@ -17,60 +17,35 @@ end
 
 ---------------------------------------------------------------- JSON
 
--- A list is marked, so that an empty one is [] and not {}.
-local Array = {}
-local function array(t) return setmetatable(t or {}, Array) end
+-- JSON is dkjson's (Debian: lua-dkjson), loaded by what speaks it (ps
+-- --json, the control socket's replies, enter's reading of them), never by
+-- a launch. Not lua-cjson: a C module cannot be loaded by a statically
+-- linked voidrun (it finds no Lua API to bind to), which is what serves
+-- the control socket, and cjson 2.1.0 writes numbers with 14 significant
+-- digits at most (a cgroup's cpu_usec grows past that).
+--
+-- dkjson writes a table with no keys as [], and a list as an array: a
+-- table that may be empty says which it is. Object keys come in no set
+-- order unless asked. Strings are bytes: control characters, quotes and
+-- backslashes are escaped (and a few invisible Unicode characters, as
+-- \uXXXX), other bytes passed through (the kernel's names and paths are
+-- not always UTF-8); all read back the same.
+local ARRAY, OBJECT = { __jsontype = "array" }, { __jsontype = "object" }
+local function array(t) return setmetatable(t or {}, ARRAY) end
 M.array = array
+function M.object(t) return setmetatable(t or {}, OBJECT) end
 
-local escapes = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f",
-                  ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
-
--- Serialize nil/boolean/number/string/table; object keys sorted, so the
--- output is stable. Strings are bytes: control characters are escaped,
--- other bytes passed through (the kernel's names are not always UTF-8).
-function M.json(x, out)
-  out = out or {}
-  local t = type(x)
-  if x == nil then out[#out + 1] = "null"
-  elseif t == "boolean" then out[#out + 1] = tostring(x)
-  elseif t == "number" then
-    if x ~= x or x == math.huge or x == -math.huge then error("json: not a finite number", 2) end
-    out[#out + 1] = math.type(x) == "integer" and tostring(x) or ("%.17g"):format(x)
-  elseif t == "string" then
-    out[#out + 1] = '"' .. x:gsub('[%c"\\]', function(c)
-      return escapes[c] or ("\\u%04x"):format(c:byte())
-    end) .. '"'
-  elseif t == "table" then
-    if getmetatable(x) == Array then
-      out[#out + 1] = "["
-      for i, v in ipairs(x) do
-        if i > 1 then out[#out + 1] = "," end
-        M.json(v, out)
-      end
-      out[#out + 1] = "]"
-    else
-      local keys = {}
-      for k in pairs(x) do
-        if type(k) ~= "string" then error("json: object keys must be strings", 2) end
-        keys[#keys + 1] = k
-      end
-      table.sort(keys)
-      out[#out + 1] = "{"
-      for i, k in ipairs(keys) do
-        if i > 1 then out[#out + 1] = "," end
-        M.json(k, out)
-        out[#out + 1] = ":"
-        M.json(x[k], out)
-      end
-      out[#out + 1] = "}"
-    end
-  else
-    error("json: cannot serialize a " .. t, 2)
-  end
-  return out
+-- dkjson, loaded on first use. Raises one line if it is not installed.
+function M.dkjson()
+  local ok, json = pcall(require, "dkjson")
+  if not ok then error("dkjson is not installed (Debian: apt-get install lua-dkjson)", 0) end
+  return json
 end
 
-function M.encode(x) return table.concat(M.json(x)) end
+-- The JSON text of x; the keys of list order, when given, come first in
+-- each object, in that order. Raises an error for what JSON cannot hold
+-- (a function, a cycle).
+function M.encode(x, order) return M.dkjson().encode(x, { keyorder = order }) end
 
 ---------------------------------------------------------------- /proc
 
@@ -159,7 +134,7 @@ local function void_info(v, children, procs)
   info.running, info.pid, info.tree = true, v.pid, p
   -- pid 1 is not dumpable (core/void.c): only root may read its ns
   -- links. Its children, exec'd in the void, share them and are readable.
-  info.namespaces = {}
+  info.namespaces = M.object()
   for _, ns in ipairs(NS) do
     local l = core.readlink("/proc/" .. v.pid .. "/ns/" .. ns)
     for _, c in ipairs(p.children) do
@@ -237,7 +212,9 @@ function M.collect()
       voids[#voids + 1] = void_info(v, children, procs)
       voids[#voids].workers = of[v.name]
     end
-    layouts[#layouts + 1] = { pid = e.pid, profile = e.profile, started = e.started, voids = voids }
+    -- (started: whole seconds, read back from "%.3f" as a float)
+    layouts[#layouts + 1] = { pid = e.pid, profile = e.profile, started = math.tointeger(e.started) or e.started,
+                              voids = voids }
   end
   return { layouts = layouts }, procs
 end
@@ -287,7 +264,16 @@ function M.ps(argv, i)
     end
   end
   local data = M.collect()
-  io.stdout:write(json and (M.encode(data) .. "\n") or M.text(data))
+  if not json then
+    io.stdout:write(M.text(data))
+    return 0
+  end
+  local ok, text = pcall(M.encode, data)
+  if not ok then
+    say("ps: %s", text)
+    return EXIT_FAIL
+  end
+  io.stdout:write(text, "\n")
   return 0
 end
 

@@ -95,16 +95,88 @@ end
 
 after_each(H.cleanup)
 
-describe("the JSON writer", function()
-  it("writes objects with sorted keys, marked lists and escapes", function()
-    assert.are.equal('{"a":[],"b":[1,2.5,"x\\n\\"\\u0001"],"c":{},"d":true}',
-      ps.encode({ a = ps.array(), b = ps.array { 1, 2.5, 'x\n"\1' }, c = {}, d = true }))
+-- control.request against a peer at a socket of ours that answers text
+-- (whatever it is) to the request it reads: the reply table | nil, message.
+local function peer_answering(text)
+  local dir = H.tmpdir()
+  finally(function() H.rmtree(dir) end)
+  local path = dir .. "/peer.sock"
+  local fd = assert(core.ctl_listen(path))
+  local pid = core.clone3({})
+  if pid == 0 then
+    core.poll({ fd }, 5000)
+    local c = core.ctl_accept(fd)
+    -- read the request first: closing with it unread would reset the
+    -- connection before the client reads the answer
+    if c and next(core.poll({ c }, 5000)) then
+      core.read(c, 4096)
+      core.write(c, text)
+    end
+    core._exit(0)
+  end
+  core.close(fd)
+  local r, err = control.request(path, "status")
+  core.waitpid(pid)
+  return r, err
+end
+
+describe("JSON (dkjson)", function()
+  it("writes lists as arrays and objects as objects, empty ones too", function()
+    assert.are.equal("[]", ps.encode(ps.array()))
+    assert.are.equal("{}", ps.encode(ps.object()))
+    assert.are.equal('{"a":[]}', ps.encode({ a = ps.array() }))
+    assert.are.equal('[[],{},"x",true]', ps.encode(ps.array { ps.array(), ps.object(), "x", true }))
+    assert.are.equal('{"ok":false,"error":"e"}', ps.encode({ error = "e", ok = false }, { "ok", "error" }))
+    local t = control.decode(ps.encode({ a = ps.array(), b = ps.array { 1, 2.5, "x" }, c = ps.object(), d = true }))
+    assert.are.same({ a = {}, b = { 1, 2.5, "x" }, c = {}, d = true }, t)
+  end)
+
+  it("keeps integers integers, the largest too, and reads them back as integers", function()
+    assert.are.equal("[0,-1,4026531836,123456789012345678,9223372036854775807]",
+      ps.encode(ps.array { 0, -1, 4026531836, 123456789012345678, math.maxinteger }))
+    local l = control.decode("[3,123456789012345678,2.5]")
+    assert.are.same({ "integer", 3, "integer", 123456789012345678, "float" },
+      { math.type(l[1]), l[1], math.type(l[2]), l[2], math.type(l[3]) })
+  end)
+
+  it("escapes control characters, quotes and backslashes, and gives any bytes back as they were", function()
+    assert.are.equal([["x\n\"\u0001\\/"]], ps.encode('x\n"\1\\/'))
+    local bytes = {}
+    for b = 0, 255 do bytes[#bytes + 1] = string.char(b) end
+    local all = table.concat(bytes)
+    -- a path need not be UTF-8: any byte but NUL and "/" in a name
+    local path = "/tmp/\255\254 \192\128 \237\160\128 a\tb\nc\127\"q\\"
+    local text = ps.encode({ all = all, path = path })
+    assert.is_nil(text:find("[%z\1-\31\127]"), "a raw control character in " .. text)
+    assert.are.same({ all = all, path = path }, control.decode(text))
   end)
 
   it("refuses what JSON cannot hold", function()
-    assert.has_error(function() ps.encode({ [1] = 1, x = 2 }) end)
-    assert.has_error(function() ps.encode(0 / 0) end)
     assert.has_error(function() ps.encode(print) end)
+    local cycle = {}
+    cycle.again = cycle
+    assert.has_error(function() ps.encode(cycle) end)
+  end)
+
+  it("reads a malformed reply as one line of error, never raising", function()
+    for _, text in ipairs { "", "{", '{"ok":tru', '{"ok":true} x', "nul", '{"a":1,', ("["):rep(200000) } do
+      local v, err = control.decode(text)
+      assert.is_nil(v, text:sub(1, 20))
+      assert.is_truthy(err:match("^json: [^\n]+$"), err)
+    end
+  end)
+
+  it("a client refuses a malformed reply from its peer with one line", function()
+    local r, err = peer_answering('{"ok":true,"layout":')
+    assert.is_nil(r)
+    assert.is_truthy(err:match("^bad reply: json: [^\n]+$"), err)
+    for _, text in ipairs { "3", "null", "" } do
+      r, err = peer_answering(text)
+      assert.is_nil(r)
+      assert.is_truthy(err:match("^bad reply: [^\n]+$"), err)
+    end
+    r = assert(peer_answering('{"ok":false,"error":"x\\u0001y"}\n'))
+    assert.are.same({ false, "x\1y" }, { r.ok, r.error })
   end)
 end)
 
@@ -140,6 +212,13 @@ describe("voidrun ps", function()
     assert.is_truthy(r.stderr:match("unknown argument '%-%-bogus'"))
   end)
 
+  it("--json says in one line that dkjson is missing, where it is", function()
+    local r = H.voidrun({ "ps", "--json" }, { env = { XDG_RUNTIME_DIR = core.environ().XDG_RUNTIME_DIR,
+                                                      LUA_PATH = "/nonexistent/?.lua" } })
+    assert.are.same({ 125, "", "voidrun: ps: dkjson is not installed (Debian: apt-get install lua-dkjson)\n" },
+      { r.code, r.stdout, r.stderr })
+  end)
+
   it("shows a running layout, its voids and their processes; nothing once it ends", function()
     local path = two_sleepers()
     local pid, rd = start(path)
@@ -150,6 +229,7 @@ describe("voidrun ps", function()
 
     local l = assert(layout_of(pid), "layout not listed")
     assert.are.equal(core.realpath(path), l.profile)
+    assert.are.equal("integer", math.type(l.started))
     assert.are.equal(2, #l.voids)
     local own_ns = core.readlink("/proc/self/ns/pid"):match("%[(%d+)%]")
     for i, name in ipairs { "a", "b" } do
@@ -280,6 +360,20 @@ describe("the control socket", function()
     assert.is_nil(core.lstat(sock_of(pid)))
   end)
 
+  it("gives a path of any bytes back as it is, in its replies and in ps --json", function()
+    -- a profile whose path has a tab, a newline, a quote, a backslash, a
+    -- control character and bytes that are not UTF-8
+    local dir = H.tmpdir()
+    finally(function() H.rmtree(dir) end)
+    local path = dir .. "/a\tb\nc\"d\\e\1f\255\254.lua"
+    assert(os.rename(two_sleepers(), path))
+    local pid, rd = start(path)
+    finally(function() stop(pid, rd) end)
+    local r = assert(ask(pid, "status"))
+    assert.are.same({ true, path }, { r.ok, r.layout.profile })
+    assert.are.equal(path, assert(layout_of(pid)).profile)
+  end)
+
   it("answers what it does not know with one error, and a silent client holds nothing up", function()
     local pid, rd = start(two_sleepers())
     finally(function() stop(pid, rd) end)
@@ -326,7 +420,7 @@ print(core.read(fd, 4096))
     assert.are.equal("connect errno 13\n", r.stdout, r.stderr)
     -- ... and with CAP_DAC_OVERRIDE past them, voidrun refuses it
     r = H.sh(as .. "--inh-caps=+dac_override --ambient-caps=+dac_override " .. run)
-    assert.are.equal(('{"error":"refused: uid %d is not voidrun\'s owner","ok":false}\n\n'):format(uid), r.stdout, r.stderr)
+    assert.are.equal(('{"ok":false,"error":"refused: uid %d is not voidrun\'s owner"}\n\n'):format(uid), r.stdout, r.stderr)
     -- the layout still runs
     assert.is_true(assert(ask(pid, "status")).ok)
     assert.is_truthy(layout_of(pid))
