@@ -2,8 +2,9 @@
 /* Work out what a dynamically linked program needs from the filesystem by
  * doing what glibc's ld.so does (elf/dl-load.c, _dl_map_object): read
  * PT_INTERP and DT_NEEDED with libelf, then search each needed name in
- * DT_RPATH, DT_RUNPATH, the ld.so.cache directories and the built-in ones,
- * breadth first, so a void can be given exactly those files.
+ * DT_RPATH, DT_RUNPATH, /etc/ld.so.cache (read as elf/dl-cache.c reads it)
+ * and the built-in directories, breadth first, so a void can be given
+ * exactly those files.
  *
  * LD_LIBRARY_PATH and LD_PRELOAD are deliberately ignored: a void starts
  * with a clean environment, and the caller's environment must not decide
@@ -17,22 +18,21 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
-#include <glob.h>
 #include <libelf.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
 
-#define LD_SO_CONF "/etc/ld.so.conf"
-/* ldconfig has no limit, but include loops must not recurse forever. */
-#define CONF_MAX_DEPTH 8
+#define LD_SO_CACHE "/etc/ld.so.cache"
 #define NO_LOADER SIZE_MAX
 
 /* ---- small owned containers ------------------------------------------ */
@@ -78,19 +78,12 @@ static bool strv_has(const struct strv *s, const char *str)
 	return false;
 }
 
-static void fclosep(FILE **f)
-{
-	if (*f)
-		(void)fclose(*f);
-}
-
 static void elf_endp(Elf **e)
 {
 	if (*e)
 		(void)elf_end(*e);
 }
 
-#define _cleanup_fclose_ __attribute__((cleanup(fclosep)))
 #define _cleanup_elf_ __attribute__((cleanup(elf_endp)))
 
 /* ---- paths ------------------------------------------------------------ */
@@ -162,6 +155,26 @@ static char *path_absolute(const char *p)
 		return NULL;
 	joined = path_join(cwd, p);
 	return joined ? path_clean(joined) : NULL;
+}
+
+/* The canonical path of the file open on fd, opened as path: the one
+ * readlink of /proc/self/fd that names it, where realpath(3) would take one
+ * per component of path. realpath(3) when /proc is not mounted or the
+ * file is gone from its directory. Returns NULL with errno set. */
+static char *fd_realpath(int fd, const char *path)
+{
+	static const char deleted[] = " (deleted)";
+	char proc[32], buf[PATH_MAX];
+	ssize_t n;
+
+	(void)snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, buf, sizeof(buf));
+	if (n > 0 && (size_t)n < sizeof(buf) && buf[0] == '/') {
+		buf[n] = '\0';
+		if ((size_t)n < strlen(deleted) || strcmp(buf + n - strlen(deleted), deleted) != 0)
+			return strdup(buf);
+	}
+	return realpath(path, NULL);
 }
 
 static bool is_dir(const char *p)
@@ -371,6 +384,184 @@ static int elf_read(int fd, const struct elf_info *want, struct elf_info *ret)
 	return elf_read_dynamic(elf, phnum, dyn_off, dyn_size, ret);
 }
 
+/* ---- /etc/ld.so.cache -------------------------------------------------- */
+
+/* The file's layout, as glibc's sysdeps/generic/dl-cache.h defines it:
+ * the new format's header, then nlibs entries, then the strings. Read
+ * with memcpy: the mapping promises no alignment to a hostile file. */
+#define CACHE_MAGIC_OLD "ld.so-1.7.0"
+#define CACHE_MAGIC_NEW "glibc-ld.so.cache1.1"
+#define CACHE_OLD_HEADER 16    /* magic[11], nlibs (aligned) */
+#define CACHE_OLD_ENTRY 12     /* flags, key, value */
+#define CACHE_NEW_HEADER 48    /* magic[20], nlibs, len_strings, flags, pad[3], extension, unused[3] */
+#define CACHE_NEW_ENTRY 24     /* flags, key, value, osversion, hwcap (u64) */
+#define CACHE_FLAG_TYPE_MASK 0x00ff
+#define CACHE_FLAG_ELF 0x0001
+#define CACHE_FLAG_ELF_LIBC6 0x0003
+#define CACHE_ENDIAN_MASK 3
+#define CACHE_ENDIAN_UNSET 0
+#define CACHE_ENDIAN_HOST (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? 2 : 3)
+
+static uint32_t cache_u32(const unsigned char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static uint64_t cache_u64(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+int vr_ldcache_open(const char *path, struct vr_ldcache *ret)
+{
+	_cleanup_close_ int fd = -1;
+	const unsigned char *map, *nw;
+	struct stat st;
+	size_t size, off = 0;
+	uint32_t nlibs;
+	void *m;
+
+	*ret = (struct vr_ldcache){ 0 };
+	fd = open(path ? path : LD_SO_CACHE, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return vr_neg_errno();
+	if (fstat(fd, &st) < 0)
+		return vr_neg_errno();
+	if (!S_ISREG(st.st_mode) || st.st_size < CACHE_NEW_HEADER || (uint64_t)st.st_size > SIZE_MAX / 2)
+		return -ENOEXEC;
+	size = (size_t)st.st_size;
+	m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (m == MAP_FAILED)
+		return vr_neg_errno();
+	map = m;
+	/* The old format may come first, the new one then follows its table
+	 * (aligned as the new header is, to 8 bytes). */
+	if (memcmp(map, CACHE_MAGIC_OLD, strlen(CACHE_MAGIC_OLD)) == 0) {
+		uint32_t old = cache_u32(map + 12);
+
+		if ((size - CACHE_OLD_HEADER) / CACHE_OLD_ENTRY < old)
+			goto bad;
+		off = (CACHE_OLD_HEADER + (size_t)old * CACHE_OLD_ENTRY + 7) & ~(size_t)7;
+	}
+	if (size < CACHE_NEW_HEADER || off > size - CACHE_NEW_HEADER)
+		goto bad;
+	nw = map + off;
+	if (memcmp(nw, CACHE_MAGIC_NEW, strlen(CACHE_MAGIC_NEW)) != 0)
+		goto bad;
+	/* A cache of the other byte order (a foreign root's) is unusable,
+	 * to the loader as to us. Caches from before the flag say nothing. */
+	if ((nw[28] & CACHE_ENDIAN_MASK) != CACHE_ENDIAN_UNSET && (nw[28] & CACHE_ENDIAN_MASK) != CACHE_ENDIAN_HOST)
+		goto bad;
+	nlibs = cache_u32(nw + 20);
+	if ((size - off - CACHE_NEW_HEADER) / CACHE_NEW_ENTRY < nlibs)
+		goto bad;
+	*ret = (struct vr_ldcache){ .map = map, .size = size, .data = nw, .data_size = size - off, .nlibs = nlibs };
+	return 0;
+bad:
+	(void)munmap(m, size);
+	return -ENOEXEC;
+}
+
+/* The string at offset off of the table, or NULL when it is out of bounds
+ * or unterminated (a corrupt or hostile cache). */
+static const char *cache_str(const struct vr_ldcache *c, uint32_t off)
+{
+	if (off >= c->data_size || !memchr(c->data + off, '\0', c->data_size - off))
+		return NULL;
+	return (const char *)c->data + off;
+}
+
+/* glibc's _dl_cache_libcmp, the order ldconfig sorts by: digit runs
+ * compare as numbers and sort after everything else; other characters as
+ * plain chars, as there. */
+static int cache_cmp(const char *a, const char *b)
+{
+	while (*a) {
+		if (isdigit((unsigned char)*a)) {
+			unsigned long x = 0, y = 0;
+
+			if (!isdigit((unsigned char)*b))
+				return 1;
+			while (isdigit((unsigned char)*a))
+				x = x * 10 + (unsigned long)(*a++ - '0');
+			while (isdigit((unsigned char)*b))
+				y = y * 10 + (unsigned long)(*b++ - '0');
+			if (x != y)
+				return x < y ? -1 : 1;
+		} else if (isdigit((unsigned char)*b)) {
+			return -1;
+		} else if (*a != *b) {
+			return *a - *b;
+		} else {
+			a++;
+			b++;
+		}
+	}
+	return -*b;
+}
+
+size_t vr_ldcache_lookup(const struct vr_ldcache *c, const char *name, const char **ret, size_t max)
+{
+	const unsigned char *libs = c->data + CACHE_NEW_HEADER;
+	size_t lo = 0, hi = c->nlibs, n = 0, i;
+	bool found = false;
+
+	/* the first entry whose key is not above name: ldconfig sorted the
+	 * table by cache_cmp, in descending order (an entry whose key is
+	 * corrupt ends the search, as in the loader) */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *key = cache_str(c, cache_u32(libs + mid * CACHE_NEW_ENTRY + 4));
+		int cmp;
+
+		if (!key)
+			return 0;
+		cmp = cache_cmp(name, key);
+		if (cmp == 0)
+			found = true;
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!found)
+		return 0;
+	for (i = lo; i < c->nlibs; i++) {
+		const unsigned char *e = libs + i * CACHE_NEW_ENTRY;
+		const char *key = cache_str(c, cache_u32(e + 4));
+		const char *value = cache_str(c, cache_u32(e + 8));
+		uint32_t flags = cache_u32(e);
+
+		if (!key || cache_cmp(name, key) != 0)
+			break;
+		/* a copy for some CPUs only (glibc-hwcaps, legacy hwcap), or
+		 * not an ELF library: not what the loader takes by default */
+		if (!value || cache_u64(e + 16) != 0)
+			continue;
+		if ((flags & CACHE_FLAG_TYPE_MASK) != CACHE_FLAG_ELF && (flags & CACHE_FLAG_TYPE_MASK) != CACHE_FLAG_ELF_LIBC6)
+			continue;
+		if (n < max)
+			ret[n] = value;
+		n++;
+	}
+	return n;
+}
+
+void vr_ldcache_close(struct vr_ldcache *c)
+{
+	if (!c)
+		return;
+	if (c->map)
+		(void)munmap((void *)c->map, c->size);
+	*c = (struct vr_ldcache){ 0 };
+}
+
 /* ---- the search ------------------------------------------------------- */
 
 /* An object loaded so far, kept for what its dependents need of it. */
@@ -393,8 +584,8 @@ struct ctx {
 	const char *home;         /* first built-in dir that exists: where cache-found libraries go */
 	char *lib;                /* $LIB */
 	const char *platform;     /* $PLATFORM, or NULL */
-	struct strv conf;         /* ld.so.conf directories, in order */
-	bool conf_loaded;
+	struct vr_ldcache cache;  /* /etc/ld.so.cache, mapped at the first search that gets there */
+	bool cache_tried;
 	struct strv names;        /* names already satisfied (DT_NEEDED, DT_SONAME) */
 	struct obj *objs;
 	size_t n_objs, cap_objs;
@@ -419,7 +610,7 @@ static void ctx_done(struct ctx *c)
 		obj_done(&c->objs[i]);
 	free(c->objs);
 	free(c->lib);
-	strv_done(&c->conf);
+	vr_ldcache_close(&c->cache);
 	strv_done(&c->names);
 	vr_elf_deps_free(&c->out);
 }
@@ -517,94 +708,6 @@ static bool is_builtin(const struct ctx *c, const char *dir)
 	return false;
 }
 
-static int conf_parse(struct ctx *c, const char *file, int depth);
-
-static int conf_include(struct ctx *c, const char *file, const char *pattern, int depth)
-{
-	_cleanup_free_ char *abs = NULL;
-	glob_t g;
-	int r = 0;
-
-	/* Relative patterns are relative to the including file's directory. */
-	if (pattern[0] != '/') {
-		const char *slash = strrchr(file, '/');
-
-		if (asprintf(&abs, "%.*s/%s", slash ? (int)(slash - file) : 1,
-			     slash ? file : ".", pattern) < 0)
-			return -ENOMEM;
-		pattern = abs;
-	}
-	switch (glob(pattern, 0, NULL, &g)) {
-	case 0:
-		break;
-	case GLOB_NOSPACE:
-		return -ENOMEM;
-	default:
-		return 0; /* no match, or unreadable: nothing to add */
-	}
-	for (size_t i = 0; i < g.gl_pathc && r >= 0; i++)
-		r = conf_parse(c, g.gl_pathv[i], depth + 1);
-	globfree(&g);
-	return r;
-}
-
-/* Parse an ld.so.conf file as ldconfig does: one directory per line, '#'
- * comments, "include GLOB..." lines, "hwcap" lines ignored. A missing or
- * unreadable file adds nothing, as for ldconfig. */
-static int conf_parse(struct ctx *c, const char *file, int depth)
-{
-	_cleanup_fclose_ FILE *f = NULL;
-	_cleanup_free_ char *line = NULL;
-	size_t size = 0;
-	int r;
-
-	if (depth > CONF_MAX_DEPTH)
-		return 0;
-	f = fopen(file, "re");
-	if (!f)
-		return errno == ENOMEM ? -ENOMEM : 0;
-	while (getline(&line, &size, f) >= 0) {
-		char *s = line, *e = strchr(line, '#');
-		char *dir;
-
-		if (e)
-			*e = '\0';
-		s += strspn(s, " \t\r\n");
-		e = s + strlen(s);
-		while (e > s && strchr(" \t\r\n", e[-1]))
-			*--e = '\0';
-		if (*s == '\0')
-			continue;
-		if (strncmp(s, "include", 7) == 0 && (s[7] == ' ' || s[7] == '\t')) {
-			char *save = NULL;
-
-			for (char *p = strtok_r(s + 7, " \t", &save); p; p = strtok_r(NULL, " \t", &save)) {
-				r = conf_include(c, file, p, depth);
-				if (r < 0)
-					return r;
-			}
-			continue;
-		}
-		if (strncasecmp(s, "hwcap", 5) == 0 && (s[5] == ' ' || s[5] == '\t'))
-			continue;
-		if (*s != '/')
-			continue; /* ldconfig ignores relative directories too */
-		dir = path_clean(s);
-		if (!dir)
-			return -ENOMEM;
-		/* Dropping what does not exist now saves a failed open per
-		 * library per directory later. */
-		if (strv_has(&c->conf, dir) || !is_dir(dir)) {
-			free(dir);
-			continue;
-		}
-		r = strv_push(&c->conf, dir);
-		if (r < 0)
-			return r;
-	}
-	return ferror(f) && errno == ENOMEM ? -ENOMEM : 0;
-}
-
 /* Length of the dynamic string token `name` at s (just past its '$'),
  * "NAME" or "{NAME}", or 0 when s does not start with it. */
 static size_t dst_len(const char *s, const char *name)
@@ -676,7 +779,8 @@ static int expand(const struct ctx *c, const char *s, const char *origin, char *
 
 /* A file found for a needed name. */
 struct found {
-	char *path;          /* as opened, for $ORIGIN and the host path */
+	char *path;          /* as opened, for $ORIGIN */
+	char *real;          /* with symlinks resolved: the host path */
 	char *inside;        /* where it goes in the void */
 	struct elf_info info;
 };
@@ -684,6 +788,7 @@ struct found {
 static void found_done(struct found *f)
 {
 	free(f->path);
+	free(f->real);
 	free(f->inside);
 	elf_info_done(&f->info);
 	*f = (struct found){ 0 };
@@ -717,8 +822,20 @@ static int try_file(struct ctx *c, const char *path, struct found *f)
 	}
 	f->info.dev = st.st_dev;
 	f->info.ino = st.st_ino;
+	/* The bind source must not be a symlink: binding one would bind its
+	 * target anyway, but resolving here makes the plan say what it does. */
+	f->real = fd_realpath(fd, path);
+	if (!f->real) {
+		r = vr_neg_errno();
+		found_done(f);
+		return fail(c, r, path);
+	}
 	f->path = strdup(path);
-	return f->path ? 1 : -ENOMEM;
+	if (!f->path) {
+		found_done(f);
+		return -ENOMEM;
+	}
+	return 1;
 }
 
 /* Try dir/name. keep: the void's loader will search dir itself, so the
@@ -736,6 +853,37 @@ static int try_dir(struct ctx *c, const char *dir, bool keep, const char *name, 
 		return r;
 	clean = path_clean(keep ? dir : c->home);
 	f->inside = clean ? path_join(clean, name) : NULL;
+	if (!f->inside) {
+		found_done(f);
+		return -ENOMEM;
+	}
+	return 1;
+}
+
+/* Try path, which the cache gives for name. The void has no cache: the
+ * library keeps its place where the loader searches that directory
+ * without one (a built-in directory), else it goes to the home
+ * directory, under the name the loader will look for. */
+static int try_cached(struct ctx *c, const char *path, const char *name, struct found *f)
+{
+	_cleanup_free_ char *dir = NULL;
+	char *slash;
+	int r;
+
+	/* ldconfig writes absolute paths: anything else is not its doing */
+	if (path[0] != '/')
+		return 0;
+	r = try_file(c, path, f);
+	if (r <= 0)
+		return r;
+	dir = path_clean(path);
+	if (!dir) {
+		found_done(f);
+		return -ENOMEM;
+	}
+	slash = strrchr(dir, '/');
+	slash[slash == dir ? 1 : 0] = '\0';
+	f->inside = path_join(is_builtin(c, dir) ? dir : c->home, name);
 	if (!f->inside) {
 		found_done(f);
 		return -ENOMEM;
@@ -811,22 +959,26 @@ static int search(struct ctx *c, size_t from, const char *name, struct found *f)
 	if (o->nodeflib)
 		return 0;
 
-	/* ld.so.cache: stand in for it with the directories ldconfig scans,
-	 * read once per call and only when a search gets this far. */
-	if (!c->conf_loaded) {
-		r = conf_parse(c, LD_SO_CONF, 0);
-		if (r < 0)
+	/* ld.so.cache, mapped once per call and only when a search gets this
+	 * far. Without a usable cache the loader goes on to its built-in
+	 * directories, and so do we. */
+	if (!c->cache_tried) {
+		c->cache_tried = true;
+		r = vr_ldcache_open(LD_SO_CACHE, &c->cache);
+		if (r == -ENOMEM)
 			return r;
-		c->conf_loaded = true;
 	}
-	for (size_t i = 0; i < c->conf.n; i++) {
-		r = try_dir(c, c->conf.v[i], is_builtin(c, c->conf.v[i]), name, f);
-		if (r != 0)
-			return r;
+	if (c->cache.map) {
+		const char *hits[4];
+		size_t n = vr_ldcache_lookup(&c->cache, name, hits, VR_ARRAY_SIZE(hits));
+
+		for (size_t i = 0; i < n && i < VR_ARRAY_SIZE(hits); i++) {
+			r = try_cached(c, hits[i], name, f);
+			if (r != 0)
+				return r;
+		}
 	}
 	for (size_t i = 0; i < c->n_builtin; i++) {
-		if (strv_has(&c->conf, c->builtin[i]))
-			continue; /* already tried just above */
 		r = try_dir(c, c->builtin[i], true, name, f);
 		if (r != 0)
 			return r;
@@ -834,7 +986,8 @@ static int search(struct ctx *c, size_t from, const char *name, struct found *f)
 	return 0;
 }
 
-static int out_add(struct ctx *c, const char *host_path, const char *inside)
+/* Add a bind of host (its symlinks resolved: fd_realpath) at inside. */
+static int out_add(struct ctx *c, const char *real, const char *inside)
 {
 	_cleanup_free_ char *host = NULL, *in = NULL;
 	struct vr_elf_dep *d;
@@ -842,13 +995,9 @@ static int out_add(struct ctx *c, const char *host_path, const char *inside)
 	for (size_t i = 0; i < c->out.n; i++)
 		if (strcmp(c->out.deps[i].inside, inside) == 0)
 			return 0;
-	/* The bind source must not be a symlink: binding one would bind its
-	 * target anyway, but resolving here makes the plan say what it does. */
-	host = realpath(host_path, NULL);
-	if (!host)
-		return vr_neg_errno();
+	host = strdup(real);
 	in = strdup(inside);
-	if (!in)
+	if (!host || !in)
 		return -ENOMEM;
 	if (c->out.n == c->cap_out) {
 		size_t cap = c->cap_out ? c->cap_out * 2 : 16;
@@ -917,7 +1066,7 @@ static int name_add(struct ctx *c, const char *name)
 static int add_interp(struct ctx *c, const char *interp)
 {
 	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *inside = NULL;
+	_cleanup_free_ char *inside = NULL, *real = NULL;
 	struct elf_info info = { 0 };
 	struct stat st;
 	int r;
@@ -927,6 +1076,9 @@ static int add_interp(struct ctx *c, const char *interp)
 	fd = elf_open(interp, &st);
 	if (fd < 0)
 		return fail(c, fd, interp);
+	real = fd_realpath(fd, interp);
+	if (!real)
+		return fail(c, vr_neg_errno(), interp);
 	r = elf_read(fd, &c->want, &info);
 	if (r > 0)
 		r = -ENOEXEC;
@@ -941,7 +1093,7 @@ static int add_interp(struct ctx *c, const char *interp)
 	inside = path_clean(interp);
 	if (!inside)
 		return fail(c, -ENOMEM, interp);
-	r = out_add(c, interp, inside);
+	r = out_add(c, real, inside);
 	return r < 0 ? fail(c, r, interp) : 0;
 }
 
@@ -967,7 +1119,7 @@ static int resolve(struct ctx *c)
 			if (r >= 0)
 				r = name_add(c, f.info.soname);
 			if (r >= 0)
-				r = out_add(c, f.path, f.inside);
+				r = out_add(c, f.real, f.inside);
 			if (r >= 0)
 				r = obj_add(c, f.path, &f.info, i);
 			if (r < 0)
@@ -1000,7 +1152,7 @@ int vr_elf_deps(const char *path, struct vr_elf_deps *ret, char *errpath, size_t
 	/* $ORIGIN of the executable is where the kernel says it is
 	 * (/proc/self/exe), with symlinks resolved. */
 	if (r >= 0) {
-		real = realpath(path, NULL);
+		real = fd_realpath(fd, path);
 		if (!real)
 			r = vr_neg_errno();
 	}

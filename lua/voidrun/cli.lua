@@ -4,9 +4,13 @@
 --   125 when the profile is invalid or the void could not be built;
 --   2 for a command-line mistake.
 
-local core = require "voidrun.core"
 local profile = require "voidrun.profile"
-local vr = require "voidrun"
+-- The keys other modules add to a void (limits, seccomp and caps):
+-- profile.lua must know them before any profile is loaded (it declares
+-- `net` itself). The harness vocabulary, require "voidrun" (voidrun.init),
+-- is for `voidrun lua` and `voidrun test` alone: a launch does not load it.
+require "voidrun.limits"
+require "voidrun.harden"
 
 local M = {}
 
@@ -145,7 +149,7 @@ local function describe(layout)
     if conn and conn.shared then
       p("  net       lo only, down: an empty namespace the workers share (netns = \"shared\"; unix sockets only)")
     else
-      p("  net       %s", require("voidrun.net").describe(v))
+      p("  net       %s", v.net and require("voidrun.net").describe(v) or "lo only (a network namespace of its own)")
     end
     if #v.after > 0 then p("  after     %s", table.concat(v.after, ", ")) end
     if v.on_exit ~= "ignore" then
@@ -215,6 +219,7 @@ local function run_script(argv, i)
   end
   _G.arg = { [0] = script }
   for k = i + 1, #argv do _G.arg[#_G.arg + 1] = argv[k] end
+  local vr = require "voidrun"
   vr.args = { table.unpack(_G.arg, 1) }
   local chunk, err = loadfile(script, "t")
   if not chunk then
@@ -246,7 +251,7 @@ function M.main(argv)
     return EXIT_USAGE
   end
   if o.help then io.stdout:write(usage) return 0 end
-  if o.version then io.stdout:write("voidrun ", vr.version, "\n") return 0 end
+  if o.version then io.stdout:write("voidrun ", profile.VERSION, "\n") return 0 end
   if not o.profile then
     say("no profile given (see voidrun --help)")
     return EXIT_USAGE

@@ -109,7 +109,13 @@ Server.__index = Server
 function M.listen(path, run)
   local fd, err = core.ctl_listen(path)
   if not fd then return nil, err end
-  return setmetatable({ fd = fd, path = path, pid = core.getpid(), uid = core.getuid(), run = run,
+  return M.serve(fd, path, run)
+end
+
+-- The server of fd, a socket listening at path (core.ctl_listen) since
+-- voidrun pid (default: this process) opened it.
+function M.serve(fd, path, run, pid)
+  return setmetatable({ fd = fd, path = path, pid = pid or core.getpid(), uid = core.getuid(), run = run,
                         conns = {}, n = 0 }, Server)
 end
 

@@ -11,12 +11,11 @@ local core = require "voidrun.core"
 local profile = require "voidrun.profile"
 require "voidrun.limits"  -- the `limits` key
 -- The seccomp and caps keys: profile.lua must know them before any
--- profile is loaded.
+-- profile is loaded. (It declares `net`, vr.network and vr.host_link
+-- itself: voidrun.net is loaded when a profile uses them.)
 require "voidrun.harden"
-require "voidrun.net"  -- the `net` key, vr.network and vr.host_link
 
-local VERSION = "0.1.0"
-profile.VERSION = VERSION
+local VERSION = profile.VERSION
 
 -- The vocabulary, unbound: vr.void here returns the void's description
 -- without registering it anywhere.

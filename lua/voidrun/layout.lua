@@ -418,6 +418,7 @@ function Run:pump(l, name, final)
 end
 
 function Run:loop(sigfd)
+  local collecting = false
   while true do
     local fds, by_fd, timeout = { sigfd }, {}, -1
     local now = core.now()
@@ -463,6 +464,16 @@ function Run:loop(sigfd)
       ready = assert(core.serve(brokers, fds, timeout))
     else
       ready = assert(core.poll(fds, timeout))
+    end
+    -- The collector, stopped while voidrun started (main.c), restarts at
+    -- the first wake-up: a layout may run for long, and one wake-up may
+    -- see many voids end (100 ending at once took 5 MiB uncollected);
+    -- a one-shot void's launch thus ends with next to no collecting
+    -- (restarted before the first wait, the collector did 6% of the
+    -- launch's instructions).
+    if not collecting then
+      collectgarbage("restart")
+      collecting = true
     end
     if ready[sigfd] then
       local sig = core.read_signal(sigfd)
@@ -549,9 +560,9 @@ function M.run(layout, opts)
   local self = M.new(layout, opts)
   local sigfd = assert(core.signalfd { "HUP", "INT", "QUIT", "TERM", "USR1", "USR2", "WINCH" })
   -- the layout's networks (lua/voidrun/net.lua), closed when this
-  -- function is left, after every void and plan
-  local nets <close>, nerr = require("voidrun.net").open(layout)
-  if not nets then
+  -- function is left, after every void and plan (false: it has none)
+  local nets <close>, nerr = layout.net ~= nil and require("voidrun.net").open(layout)
+  if nets == nil then
     say("%s", nerr)
     return EXIT_BUILD
   end
@@ -580,8 +591,6 @@ function M.run(layout, opts)
   end
   self.starting = false
   if self.registry then self.registry:update() end
-  -- (stopped while voidrun started: main.c) a layout may run for long
-  collectgarbage("restart")
   self:loop(sigfd)
   for e, fd in pairs(self.fds) do
     if e.chan.kind ~= "stdio" then core.close(fd) end

@@ -1,7 +1,9 @@
 -- SPDX-License-Identifier: MIT
 -- Networks (doc/network.md): the `net` key of a void, vr.network and
 -- vr.host_link, checked at the profile's line when it is loaded; and, when
--- a layout runs, the bridge namespace its networks live in.
+-- a layout runs, the bridge namespace its networks live in. (voidrun.profile
+-- declares the key and the two functions, and loads this module the first
+-- time a profile uses one of them: a launch without networks does not.)
 --
 --   local backend = vr.network{ subnet = "10.89.0.0/24" }
 --   vr.void "db"  { ..., net = { backend, ip = "10.89.0.2" } }
@@ -124,11 +126,9 @@ local function host_link(opts, level)
                         pos = profile.where(level + 1) }, HostLink)
 end
 
-profile.api_hooks[#profile.api_hooks + 1] = function(vr)
-  -- (no tail calls: they would hide the profile's line)
-  function vr.network(opts) local n = network(opts, 1) return n end
-  function vr.host_link(opts) local l = host_link(opts, 1) return l end
-end
+-- vr.network and vr.host_link, called from the profile's functions of
+-- those names (voidrun.profile): level 1 is the profile's line.
+M.network, M.host_link = network, host_link
 
 ---------------------------------------------------------------- the key
 
@@ -190,11 +190,13 @@ local function check(v, level)
   return { links = links }
 end
 
+M.check = check
+
 -- The state of the running layout's networks (one layout per process).
 local current
 
-profile.add_field("net", check, function(v, t)
-  if not v.net then return end
+-- The plan hook of `net` (v has a net).
+function M.plan(v, t)
   if v.net.host then
     t.host_net = true
     return
@@ -212,12 +214,12 @@ profile.add_field("net", check, function(v, t)
     end
   end
   t.net_links = links
-end)
+end
 
 -- Whole-layout checks: addresses unique, no broker worker on a network
 -- (every worker would need an address of its own); and what the layout
 -- needs opened (layout.net).
-profile.validate_hooks[#profile.validate_hooks + 1] = function(layout)
+function M.validate(layout)
   local networks, by_net, host_ips, host = {}, {}, {}, false
   for _, v in ipairs(layout.voids) do
     local links = v.broker and v.worker.net and v.worker.net.links
@@ -313,10 +315,10 @@ function M.ns_inode()
   return current and current.net and current.net:ns_inode()
 end
 
--- "lo only", "the host's", "eth0 10.89.0.2/24 (vr.network 10.89.0.0/24),
--- eth1 10.90.0.2 <-> host 10.90.0.1": for voidrun check.
+-- "the host's", "eth0 10.89.0.2/24 (vr.network 10.89.0.0/24), eth1
+-- 10.90.0.2 <-> host 10.90.0.1": for voidrun check, of a void with a net
+-- (cli.lua says "lo only" of the others without loading this module).
 function M.describe(v)
-  if not v.net then return "lo only (a network namespace of its own)" end
   if v.net.host then return "the host's network namespace" end
   local out = {}
   for i, l in ipairs(v.net.links) do

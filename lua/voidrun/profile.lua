@@ -13,6 +13,9 @@ local channel = require "voidrun.channel"
 
 local M = {}
 
+-- voidrun's version (vr.version in a profile, voidrun --version)
+M.VERSION = "0.1.0"
+
 ---------------------------------------------------------------- errors
 
 -- "file:line" of the caller `level` frames above the function calling
@@ -806,6 +809,29 @@ end
 function M.declared(layout)
   if #layout.param_order == 0 then return " (it declares none)" end
   return " (declared: " .. table.concat(layout.param_order, ", ") .. ")"
+end
+
+---------------------------------------------------------------- networks
+
+-- The `net` key, vr.network and vr.host_link are voidrun.net's, loaded
+-- the first time a profile uses one of them: most launches have no
+-- network and do not load it. (No tail calls: they would hide the
+-- profile's line.)
+local function net() return require "voidrun.net" end
+
+M.add_field("net", function(v, level) local r = net().check(v, level + 1) return r end,
+  function(v, t) if v.net then net().plan(v, t) end end)
+
+M.api_hooks[#M.api_hooks + 1] = function(vr)
+  function vr.network(opts) local n = net().network(opts, 1) return n end
+  function vr.host_link(opts) local l = net().host_link(opts, 1) return l end
+end
+
+-- Without a void that has a net, there is nothing to check.
+M.validate_hooks[#M.validate_hooks + 1] = function(layout)
+  for _, v in ipairs(layout.voids) do
+    if v.net or (v.broker and v.worker.net) then return net().validate(layout) end
+  end
 end
 
 return M

@@ -154,17 +154,53 @@ function Entry:update()
   })
 end
 
--- Open the control socket (voidrun.control) for run. Returns the server
--- | nil, msg (voidrun runs anyway, as without registration).
+-- The control socket (voidrun.control) while no client has come: what
+-- voidrun.layout's loop asks of a control Server, for the listening
+-- socket alone. The code that answers clients is loaded with the first
+-- one (most launches have none, and loading it was about 40 us of each).
+local Listener = {}
+Listener.__index = Listener
+
+function Listener:add(fds, by_fd, now, timeout)
+  if self.server then return self.server:add(fds, by_fd, now, timeout) end
+  fds[#fds + 1] = self.fd
+  by_fd[self.fd] = { control = self }
+  return timeout
+end
+
+function Listener:ready(fd)
+  if not self.server then self.server = require("voidrun.control").serve(self.fd, self.path, self.run, self.pid) end
+  return self.server:ready(fd)
+end
+
+function Listener:expire(now)
+  if self.server then self.server:expire(now) end
+end
+
+function Listener:close()
+  if self.server then return self.server:close() end
+  if self.closed then return end
+  self.closed = true
+  -- as Server:close: a forked copy of voidrun (a function entry) leaves
+  -- the socket to the voidrun it is of
+  if core.getpid() ~= self.pid then return end
+  core.close(self.fd)
+  os.remove(self.path)
+end
+
+-- Open the control socket (voidrun.control) for run. Returns it | nil,
+-- msg (voidrun runs anyway, as without registration).
 function Entry:listen(run)
   if self.closed or self.control then return self.control end
   -- a file named by this pid can only be stale (of a voidrun killed
   -- before this pid was reused), and list() would remove the new socket
   -- with it
   os.remove(self.path)
-  local server, err = require("voidrun.control").listen(self.path .. ".sock", run)
-  self.control = server
-  return server, err
+  local path = self.path .. ".sock"
+  local fd, err = core.ctl_listen(path)
+  if not fd then return nil, err end
+  self.control = setmetatable({ fd = fd, path = path, pid = core.getpid(), run = run }, Listener)
+  return self.control
 end
 
 function Entry:close()

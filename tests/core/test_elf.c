@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* vr_elf_deps against what glibc's loader really does: system binaries
  * cross-checked with ldd, and small programs built here at run time to
- * reach RUNPATH, RPATH, $ORIGIN, static linking and the failure paths. */
+ * reach RUNPATH, RPATH, $ORIGIN, static linking and the failure paths; the
+ * ld.so.cache reader against ldconfig -p and against caches written here,
+ * corrupt ones included. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -11,6 +13,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -416,6 +419,266 @@ static void test_static(void **state)
 		VR_SKIP("cc cannot link statically (no libc.a?)");
 }
 
+/* The programs the shipped profiles run (profiles/), as far as they are
+ * installed here: resolved as ldd resolves them, each library where the
+ * void's loader looks without a cache (a built-in directory). */
+static void test_profile_programs(void **state)
+{
+	static const char *const programs[] = {
+		"/bin/true", "/bin/cat", "/bin/echo", "/bin/gzip", "/bin/busybox", "/usr/bin/seq",
+	};
+	size_t tried = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(programs) / sizeof(programs[0]); i++) {
+		struct vr_elf_deps d = { 0 };
+		char err[PATH_MAX] = "";
+
+		if (access(programs[i], X_OK) != 0)
+			continue;
+		tried++;
+		assert_int_equal(vr_elf_deps(programs[i], &d, err, sizeof(err)), 0);
+		check_sane(&d);
+		for (size_t j = 0; j < d.n; j++) {
+			if (d.interp && j == 0)
+				continue;
+#if defined(__x86_64__) && defined(__LP64__)
+			if (access("/lib/x86_64-linux-gnu", F_OK) == 0 && strncmp(d.deps[j].inside, "/lib/x86_64-linux-gnu/", 22) != 0
+			    && strncmp(d.deps[j].inside, "/usr/lib/x86_64-linux-gnu/", 26) != 0)
+				fail_msg("%s: %s is not in a built-in directory", programs[i], d.deps[j].inside);
+#endif
+		}
+		(void)check_ldd(&d, programs[i]);
+		vr_elf_deps_free(&d);
+	}
+	if (tried == 0)
+		VR_SKIP("none of the profiles' programs is installed");
+}
+
+/* ---- /etc/ld.so.cache --------------------------------------------------- */
+
+/* Every entry ldconfig -p lists (but copies for some CPUs only) is found
+ * by vr_ldcache_lookup under its name, at the path ldconfig names. */
+static void test_ldcache_ldconfig(void **state)
+{
+	struct vr_ldcache c = { 0 };
+	char line[2 * PATH_MAX];
+	size_t checked = 0;
+	FILE *p;
+
+	(void)state;
+	if (vr_ldcache_open(NULL, &c) < 0)
+		VR_SKIP("no usable /etc/ld.so.cache here");
+	p = popen("PATH=/sbin:/usr/sbin:$PATH ldconfig -p 2>/dev/null", "re");
+	assert_non_null(p);
+	while (fgets(line, sizeof(line), p)) {
+		char name[PATH_MAX], flags[256], file[PATH_MAX];
+		const char *hits[16];
+		size_t n;
+		bool seen = false;
+
+		if (sscanf(line, " %4095s (%255[^)]) => %4095s", name, flags, file) != 3)
+			continue;
+		if (strstr(flags, "hwcap"))
+			continue;
+		n = vr_ldcache_lookup(&c, name, hits, 16);
+		for (size_t i = 0; i < n && i < 16; i++)
+			seen = seen || strcmp(hits[i], file) == 0;
+		if (!seen) {
+			(void)pclose(p);
+			fail_msg("ldconfig -p lists %s => %s, vr_ldcache_lookup gives %zu other path(s)", name, file, n);
+		}
+		checked++;
+	}
+	(void)pclose(p);
+	vr_ldcache_close(&c);
+	vr_ldcache_close(&c);
+	if (checked == 0)
+		VR_SKIP("ldconfig -p listed nothing");
+}
+
+struct cache_ent {
+	int32_t flags;
+	const char *key, *value;
+	uint64_t hwcap;
+};
+
+/* Write a cache in glibc's new format (after an empty old-format table
+ * when old is set) with the entries given, in that order. */
+static void write_cache(const char *path, bool old, uint8_t endian, const struct cache_ent *e, size_t n)
+{
+	unsigned char buf[4096] = { 0 };
+	size_t base = old ? 16 : 0, strings = base + 48 + n * 24, pos = strings;
+	uint32_t nlibs = (uint32_t)n;
+	FILE *f;
+
+	if (old)
+		memcpy(buf, "ld.so-1.7.0", 11); /* nlibs 0 at offset 12 */
+	memcpy(buf + base, "glibc-ld.so.cache1.1", 20);
+	memcpy(buf + base + 20, &nlibs, 4);
+	buf[base + 28] = endian;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char *ent = buf + base + 48 + i * 24;
+		uint32_t key, value;
+
+		key = (uint32_t)(pos - base);
+		memcpy(buf + pos, e[i].key, strlen(e[i].key) + 1);
+		pos += strlen(e[i].key) + 1;
+		value = (uint32_t)(pos - base);
+		memcpy(buf + pos, e[i].value, strlen(e[i].value) + 1);
+		pos += strlen(e[i].value) + 1;
+		assert_true(pos < sizeof(buf));
+		memcpy(ent, &e[i].flags, 4);
+		memcpy(ent + 4, &key, 4);
+		memcpy(ent + 8, &value, 4);
+		memcpy(ent + 16, &e[i].hwcap, 8);
+	}
+	f = fopen(path, "we");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, pos, f), pos);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Sorted as ldconfig sorts, descending with numbers compared as numbers
+ * (10 after 9: a plain strcmp would search the wrong half). */
+static const struct cache_ent cache_ents[] = {
+	{ 0x0303, "libz.so.1", "/lib/x/libz.so.1", 0 },
+	{ 0x0303, "libfoo.so.10", "/lib/x/libfoo.so.10", 0 },
+	{ 0x0303, "libfoo.so.9", "/lib/x/glibc-hwcaps/x86-64-v3/libfoo.so.9", 1ULL << 62 },
+	{ 0x0303, "libfoo.so.9", "/lib/x/libfoo.so.9", 0 },
+	{ 0x0003, "libfoo.so.9", "/lib32/libfoo.so.9", 0 },
+	{ 0x0000, "libbar.so.1", "/lib/x/libbar.so.1", 0 }, /* libc4: no ELF library */
+	{ 0x0303, "libaaa.so.1", "/lib/x/libaaa.so.1", 0 },
+};
+
+#define N_CACHE_ENTS (sizeof(cache_ents) / sizeof(cache_ents[0]))
+
+static void check_cache(const char *path)
+{
+	struct vr_ldcache c = { 0 };
+	const char *hits[4];
+
+	assert_int_equal(vr_ldcache_open(path, &c), 0);
+	assert_int_equal(vr_ldcache_lookup(&c, "libfoo.so.9", hits, 4), 2);
+	assert_string_equal(hits[0], "/lib/x/libfoo.so.9");
+	assert_string_equal(hits[1], "/lib32/libfoo.so.9");
+	/* more entries than room: the count, and the first ones */
+	hits[1] = NULL;
+	assert_int_equal(vr_ldcache_lookup(&c, "libfoo.so.9", hits, 1), 2);
+	assert_string_equal(hits[0], "/lib/x/libfoo.so.9");
+	assert_null(hits[1]);
+	assert_int_equal(vr_ldcache_lookup(&c, "libfoo.so.10", hits, 4), 1);
+	assert_string_equal(hits[0], "/lib/x/libfoo.so.10");
+	assert_int_equal(vr_ldcache_lookup(&c, "libz.so.1", hits, 4), 1);
+	assert_int_equal(vr_ldcache_lookup(&c, "libaaa.so.1", hits, 4), 1);
+	assert_int_equal(vr_ldcache_lookup(&c, "libbar.so.1", hits, 4), 0);
+	assert_int_equal(vr_ldcache_lookup(&c, "libfoo.so", hits, 4), 0);
+	assert_int_equal(vr_ldcache_lookup(&c, "libnone.so.1", hits, 4), 0);
+	assert_int_equal(vr_ldcache_lookup(&c, "", hits, 4), 0);
+	vr_ldcache_close(&c);
+}
+
+static void test_ldcache_written(void **state)
+{
+	struct tmp *t = *state;
+	char path[PATH_MAX];
+	uint8_t host = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? 2 : 3;
+
+	pathf(path, sizeof(path), "%s/ld.so.cache", t->dir);
+	write_cache(path, false, host, cache_ents, N_CACHE_ENTS);
+	check_cache(path);
+	/* a cache from before the byte-order flag */
+	write_cache(path, false, 0, cache_ents, N_CACHE_ENTS);
+	check_cache(path);
+	/* the new format after the old one, as glibc 2.2 to 2.31 wrote it */
+	write_cache(path, true, host, cache_ents, N_CACHE_ENTS);
+	check_cache(path);
+}
+
+/* A bad cache is refused, or yields nothing where it is bad: never a
+ * read outside the file, never a path that is not in it. */
+static void test_ldcache_corrupt(void **state)
+{
+	struct tmp *t = *state;
+	struct vr_ldcache c = { 0 };
+	char path[PATH_MAX];
+	const char *hits[4];
+	uint8_t host = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? 2 : 3;
+	uint32_t big = 100000, off;
+	unsigned char buf[4096];
+	size_t size;
+	FILE *f;
+	int fd;
+
+	pathf(path, sizeof(path), "%s/missing", t->dir);
+	assert_int_equal(vr_ldcache_open(path, &c), -ENOENT);
+	assert_null(c.map);
+	vr_ldcache_close(&c);
+	assert_int_equal(vr_ldcache_open(t->dir, &c), -ENOEXEC);
+
+	pathf(path, sizeof(path), "%s/ld.so.cache", t->dir);
+	put(path, "");
+	assert_int_equal(vr_ldcache_open(path, &c), -ENOEXEC);
+	put(path, "not a cache, but long enough to hold the header of one........\n");
+	assert_int_equal(vr_ldcache_open(path, &c), -ENOEXEC);
+
+	/* the other byte order */
+	write_cache(path, false, host ^ 1, cache_ents, N_CACHE_ENTS);
+	assert_int_equal(vr_ldcache_open(path, &c), -ENOEXEC);
+
+	/* more entries than the file holds */
+	write_cache(path, false, host, cache_ents, N_CACHE_ENTS);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, &big, 4, 20), 4);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(vr_ldcache_open(path, &c), -ENOEXEC);
+
+	/* an old-format table claiming more than the file */
+	write_cache(path, true, host, cache_ents, N_CACHE_ENTS);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, &big, 4, 12), 4);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(vr_ldcache_open(path, &c), -ENOEXEC);
+
+	/* a key offset past the end: the search ends there, empty-handed */
+	write_cache(path, false, host, cache_ents, N_CACHE_ENTS);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, &big, 4, 48 + 3 * 24 + 4), 4);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(vr_ldcache_open(path, &c), 0);
+	assert_int_equal(vr_ldcache_lookup(&c, "libfoo.so.9", hits, 4), 0);
+	vr_ldcache_close(&c);
+
+	/* the last value unterminated at the end of the file: left out */
+	write_cache(path, false, host, cache_ents, N_CACHE_ENTS);
+	f = fopen(path, "re");
+	assert_non_null(f);
+	size = fread(buf, 1, sizeof(buf), f);
+	assert_int_equal(fclose(f), 0);
+	assert_true(size > 0 && buf[size - 1] == '\0');
+	assert_int_equal(truncate(path, (off_t)size - 1), 0);
+	assert_int_equal(vr_ldcache_open(path, &c), 0);
+	assert_int_equal(vr_ldcache_lookup(&c, "libaaa.so.1", hits, 4), 0);
+	assert_int_equal(vr_ldcache_lookup(&c, "libz.so.1", hits, 4), 1);
+	vr_ldcache_close(&c);
+
+	/* a value offset pointing at a key: whatever string is there, but
+	 * never outside the file */
+	write_cache(path, false, host, cache_ents, N_CACHE_ENTS);
+	off = 48 + 7 * 24;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, &off, 4, 48 + 8), 4);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(vr_ldcache_open(path, &c), 0);
+	assert_int_equal(vr_ldcache_lookup(&c, "libz.so.1", hits, 4), 1);
+	assert_string_equal(hits[0], "libz.so.1");
+	vr_ldcache_close(&c);
+}
+
 /* ---- RUNPATH and RPATH -------------------------------------------------- */
 
 /* bin/prog has RUNPATH $ORIGIN/../lib; lib/libbar.so.1 has its own RUNPATH
@@ -524,6 +787,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_search_skips_other_machine, setup, teardown),
 		cmocka_unit_test(test_echo),
 		cmocka_unit_test(test_deep),
+		cmocka_unit_test(test_profile_programs),
+		cmocka_unit_test(test_ldcache_ldconfig),
+		cmocka_unit_test_setup_teardown(test_ldcache_written, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ldcache_corrupt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_static, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runpath_origin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rpath_inherited, setup, teardown),

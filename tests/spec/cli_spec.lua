@@ -258,4 +258,34 @@ describe("voidrun lua", function()
     assert.are.equal(1, r.code)
     assert.is_truthy(r.stderr:find(bad .. ":2: attempt to index a nil value", 1, true), r.stderr)
   end)
+
+  -- A statically linked voidrun runs `lua`, `test` and `top` in its
+  -- dynamically linked twin (lua/main.c); for the script, voidrun's
+  -- directory is still the one voidrun was started from.
+  it("gives the script voidrun's own directory as core.exe_dir()", function()
+    local script = H.profile('io.write(require("voidrun.core").exe_dir(), "\\n")\n')
+    local r = H.voidrun({ "lua", script })
+    assert.are.equal(0, r.code, r.stderr)
+    assert.are.equal(H.bin:match("^(.*)/[^/]*$") .. "\n", r.stdout)
+  end)
+
+  it("without its twin, a static voidrun says which file is missing, in one line, status 125", function()
+    local deps = H.core.elf_deps(H.bin)
+    if not deps or deps.interp then
+      pending("voidrun is linked dynamically here (VOIDRUN_STATIC_EXE off): it has no twin")
+      return
+    end
+    local dir = H.tmpdir()
+    assert.are.equal(0, H.sh("mkdir " .. H.shq(dir .. "/bin") .. " && cp " .. H.shq(H.bin) .. " " ..
+      H.shq(dir .. "/bin/voidrun")).code)
+    local script = H.profile('print("ran")\n')
+    for _, cmd in ipairs { { "lua", script }, { "test" }, { "top" } } do
+      local r = H.sh("env -i PATH=/usr/bin:/bin " .. H.shq(dir .. "/bin/voidrun") .. " " .. table.concat(cmd, " "))
+      assert.are.equal(125, r.code)
+      assert.are.equal("", r.stdout)
+      assert.are.equal(("voidrun: %s/libexec/voidrun/voidrun-full: No such file or directory (needed for `voidrun %s`)\n")
+        :format(dir, cmd[1]), r.stderr)
+    end
+    H.rmtree(dir)
+  end)
 end)
