@@ -313,7 +313,9 @@ verdict() {
 	echo "\`bench/scale.sh\`. voidrun's own memory: the max RSS of \`voidrun profiles/true.lua\`"
 	echo "(from wait4, so the largest of voidrun and the processes it reaped; /bin/true's"
 	echo "is far smaller), and the RSS of a running echo broker holding W open connections"
-	echo "(W \`cat\` workers); the workers' PSS includes the 2 prepared workers."
+	echo "(W \`cat\` workers); the workers' PSS includes the 2 prepared workers. Run as root,"
+	echo "a void's pid 1 runs in voidrun's own memory: its pages are in voidrun's RSS, not"
+	echo "in the PSS columns, which then count the voids' other processes."
 	echo
 	echo '```'
 	sed -n '/^voidrun profiles/,/^## N voids/p' "$out/scale.txt" | grep -v '^##'
@@ -325,7 +327,8 @@ verdict() {
 	echo "its entry exec'd). *cgroup kB/void* is what a fresh memory cgroup holding"
 	echo "voidrun and its voids grew by per void, over the same run with N = 0: user pages"
 	echo "and the kernel objects charged to the cgroup (namespaces, page tables, ...);"
-	echo "*PSS kB/void* the voids' own processes (pid 1 and sleep); *procs* the processes"
+	echo "*PSS kB/void* the voids' own processes (sleep, and pid 1 where it has memory of its own);"
+	echo "*procs* the processes"
 	echo "of the N voids. Medians over rounds (per run: \`bench/results/scale-start.csv\`)."
 	echo
 	echo '```'
@@ -362,32 +365,45 @@ Measured with `perf record -g` (system-wide, over thousands of workers),
 `strace -c` and callgrind on this machine; shares are reliable, absolute
 figures rough.
 
-*One launch* (`voidrun profiles/true.lua`, about 4.5 ms): voidrun's own
-start-up (the binary, the Lua state, the embedded library) about 0.6 ms
-over `/bin/true`'s exec; loading and checking the profile about 0.4 ms
-(the ELF closure of `vr.exe` is half of it); the void about 3 ms, of which
-the kernel's share for seven namespaces and the exec is 1.2 ms (the
-namespace matrix above: the network namespace alone is 0.4 ms), the rest
-the void's root (one `open_tree` per bind, `/proc`, `/dev`, `pivot_root`),
-the default seccomp filter and Landlock, and pid 1's exit with its
-namespaces. bubblewrap does the same work in less of its own code; 0.6x of
-it would be about 2.3 ms, below the kernel's share plus voidrun's start-up
-and profile: that target needs what a one-shot launch does not have, a
-process that outlives it (a zygote holding prepared namespaces).
+*One launch* (`voidrun profiles/true.lua`, about 4.1 ms against
+bubblewrap's 4.0): voidrun's own start-up (the binary, the Lua state, the
+embedded library) about 0.5 ms over `/bin/true`'s exec, most of it the
+dynamic loader and the embedded Lua modules (a run loads seven of the
+fourteen: the network code, the control socket's server and the harness
+vocabulary load on first use); loading and checking the profile about
+0.3 ms (the ELF closure of `vr.exe`, searched in `/etc/ld.so.cache` as the
+loader does, is 0.14 ms of it); the void about 2.7 ms, of which the
+kernel's share for seven namespaces and the exec is 1.2 ms (the namespace
+matrix above: the network namespace alone is 0.4 ms), the rest the void's
+root (one `open_tree` per bind, `/proc`, `/dev`, `pivot_root`), the
+default seccomp filter and Landlock, and pid 1's exit with its
+namespaces. Every exec here, voidrun's as `/bin/true`'s, also pays
+glibc's CPU detection at start-up: `cpuid` traps to the hypervisor on this
+machine, about 5 us each. Linking voidrun statically (the
+`VOIDRUN_STATIC_EXE` build option, off by default: CMakeLists.txt says
+why) saves another 0.3-0.4 ms. 0.6x of bubblewrap would be about 2.4 ms,
+less than the void alone: that target needs what a one-shot launch does
+not have, a process that outlives it (a zygote holding prepared
+namespaces, or a per-user daemon the command only talks to).
 
-*A broker worker* (8 clients, echo): the worker's pid 1 and its entry
-before exec cost more CPU than `cat` itself: pid 1's exit with its mount
-and pid namespaces (18% of that share), the copy of voidrun's page tables
-at clone3 and the faults after it (13%), dropping 41 capabilities from the
-bounding set (41 `prctl`s, each a new set of credentials: 5%), the root's
-mounts (15%), the seccomp filters (two programs with a shared namespace,
-each verified, JIT-compiled and pre-evaluated for the action cache). The
-network namespace, by far the largest single cost, is gone with
-`netns = "shared"` (doc/brokers.md): measured side by side (on a loaded
-machine), from 0.54x to 0.75x tcpserver's rate with one client and from
-0.36x to 0.53x with eight. Left to try: a pid 1 that shares the
-broker's memory (`CLONE_VM`: no page-table copy, no teardown; needs its own
-TLS), one merged seccomp program per plan, a zygote per broker.
+*A broker worker* (8 clients): what was left of voidrun's share after the
+network namespace went (`netns = "shared"`, doc/brokers.md) was, by perf
+over thousands of workers, first the fork itself: the copy of voidrun's
+page tables at clone3, the copy-on-write faults after it in both
+processes, and the copy's teardown when pid 1 ended (a quarter of
+voidrun's samples). Run as root, pid 1 now starts in voidrun's own memory
+(`CLONE_VM`, from a thread of voidrun's that waits in clone3 for it:
+core/void.c, spawn_vm; doc/threat-model.md), which took a worker of
+`/bin/true` from about 1.45 to 1.23 ms of CPU. Second, the seccomp filter:
+the kernel JIT-compiles each program installed and runs it once per
+system call number to fill its action cache; the default filter, a list
+of 90 comparisons, cost about 100 us per void, as a binary tree 55 us,
+and a shared-namespace worker's unix-only rule now comes inside it
+instead of as a program of its own. Left: the mount namespace's copy of
+the host's mounts and their teardown, the root's mounts (about a fifth of
+voidrun's share), dropping 41 capabilities from the bounding set (41
+`prctl`s, each a new set of credentials), the IPC namespace's sysctl
+tables, the exec.
 
 *Many voids at once*: the start cost per void grows from N = 100 to
 N = 1000 (by 1.1x to 1.4x between runs here), also without network

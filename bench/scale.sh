@@ -98,7 +98,13 @@ descendants() {
 }
 pss_kb() {  # summed PSS of the given pids, in kB
 	local f=()
-	for p in "$@"; do f+=("/proc/$p/smaps_rollup"); done
+	for p in "$@"; do
+		# As root a void's pid 1 (void-init) runs in voidrun's own memory
+		# (core/void.c, spawn_vm): its pages are voidrun's, counted in
+		# voidrun's RSS, and its smaps would be voidrun's all over again.
+		[ "$(id -u)" = 0 ] && [ "$(cat "/proc/$p/comm" 2>/dev/null)" = void-init ] && continue
+		f+=("/proc/$p/smaps_rollup")
+	done
 	[ ${#f[@]} -gt 0 ] || { echo 0; return; }
 	awk '/^Pss:/ { s += $2 } END { print s + 0 }' "${f[@]}" 2>/dev/null || echo 0
 }
