@@ -42,17 +42,7 @@ end
 
 -- One echo exchange: send, half-close, read to end of file.
 local function exchange(port, data)
-  local fd = connect(port)
-  core.write(fd, data)
-  core.shutdown(fd, "w")
-  local parts = {}
-  while true do
-    local s = core.read(fd, 65536)
-    if not s or s == "" then break end
-    parts[#parts + 1] = s
-  end
-  core.close(fd)
-  return table.concat(parts)
+  return H.echo(connect(port), data)
 end
 
 local function voidrun_fds()

@@ -218,17 +218,7 @@ end
 -- One echo exchange; true when the echo came back whole.
 local function exchange(port, data)
   local fd = core.tcp_connect("127.0.0.1", port)
-  if not fd then return false end
-  core.write(fd, data)
-  core.shutdown(fd, "w")
-  local got = {}
-  while true do
-    local s = core.read(fd, 65536)
-    if not s or s == "" then break end
-    got[#got + 1] = s
-  end
-  core.close(fd)
-  return table.concat(got) == data
+  return fd ~= nil and H.echo(fd, data) == data
 end
 
 -- A client process: holds `held` connections whose workers run (each
@@ -262,6 +252,21 @@ end
 
 -- This process's signals ignored (inherited by what it starts): a test
 -- run started in the background of a script ignores SIGINT.
+-- Launch prof, let a client hold 4 running workers, TERM voidrun d ms
+-- later: it must stop as assert_stopped says.
+local function stop_while_serving(prof, port, d, what)
+  local h = launch(prof)
+  core.close(wait_listening(h, port))
+  local c = client(port, 4)
+  pause(d)
+  signal(h, SIGTERM)
+  local ok, err = pcall(assert_stopped, h, SIGTERM, ("SIGTERM %.2f ms into serving%s"):format(d, what))
+  -- the client ends once nothing listens
+  core.kill(c, SIGKILL)
+  core.waitpid(c)
+  assert(ok, err)
+end
+
 local function ignored(sig)
   local mask = (slurp("/proc/self/status") or ""):match("SigIgn:%s*(%x+)")
   return mask and (tonumber(mask, 16) >> (sig - 1)) & 1 == 1
@@ -370,16 +375,7 @@ describe("a broker stopped by a signal", function()
     local prof = broker_profile { port = port }
     local s = H.snapshot()
     for _, d in ipairs(spread(12, 30)) do
-      local h = launch(prof)
-      core.close(wait_listening(h, port))
-      local c = client(port, 4)
-      pause(d)
-      signal(h, SIGTERM)
-      local ok, err = pcall(assert_stopped, h, SIGTERM, ("SIGTERM %.2f ms into serving"):format(d))
-      -- the client ends once nothing listens
-      core.kill(c, SIGKILL)
-      core.waitpid(c)
-      assert(ok, err)
+      stop_while_serving(prof, port, d, "")
     end
     H.assert_clean(s)
   end)
@@ -425,15 +421,7 @@ describe("a broker stopped by a signal", function()
       assert_stopped(h, SIGTERM, ("SIGTERM %.2f ms after the start (worker cgroups)"):format(d))
     end
     for _, d in ipairs(spread(6, 20)) do
-      local h = launch(prof)
-      core.close(wait_listening(h, port))
-      local c = client(port, 4)
-      pause(d)
-      signal(h, SIGTERM)
-      local ok, err = pcall(assert_stopped, h, SIGTERM, ("SIGTERM %.2f ms into serving (worker cgroups)"):format(d))
-      core.kill(c, SIGKILL)
-      core.waitpid(c)
-      assert(ok, err)
+      stop_while_serving(prof, port, d, " (worker cgroups)")
     end
   end)
 end)

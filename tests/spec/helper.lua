@@ -206,6 +206,21 @@ function H.start(args, ready)
 end
 
 -- Lines of stderr (a clear error is exactly one line).
+-- One exchange with an echo server on connected socket fd: send data,
+-- half-close, read to end of file, close. Returns what came back.
+function H.echo(fd, data)
+  core.write(fd, data)
+  core.shutdown(fd, "w")
+  local parts = {}
+  while true do
+    local s = core.read(fd, 65536)
+    if not s or s == "" then break end
+    parts[#parts + 1] = s
+  end
+  core.close(fd)
+  return table.concat(parts)
+end
+
 function H.lines(s)
   local t = {}
   for l in s:gmatch("[^\n]+") do t[#t + 1] = l end
