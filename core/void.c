@@ -966,8 +966,11 @@ static void wait_for_start(const struct child *c)
 		return;  /* then it just waits */
 	for (;;) {
 		struct pollfd pfd[2] = { { .fd = c->sync_fd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
-		if (poll(pfd, 2, -1) < 0)
-			continue;
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;  /* then it just waits */
+		}
 		if (pfd[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			_exit(read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si) ? 128 + (int)si.ssi_signo : 125);
