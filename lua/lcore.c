@@ -578,7 +578,10 @@ static int l_read_signal(lua_State *L)
 }
 
 /* signalfd({"INT", "TERM", ...}) -> fd: blocks those signals and returns a
- * non-blocking signalfd for them, for forwarding to voids. */
+ * non-blocking signalfd for them, for forwarding to voids. A signal voidrun
+ * was started with ignored (nohup's HUP, INT and QUIT of a background job)
+ * is left out, so it stays ignored: blocked, the signalfd would have read
+ * it all the same. */
 static int l_signalfd(lua_State *L)
 {
 	static const char *const names[] = { "HUP", "INT", "QUIT", "TERM", "USR1", "USR2", "WINCH", "CONT", "TSTP", NULL };
@@ -589,7 +592,11 @@ static int l_signalfd(lua_State *L)
 	sigemptyset(&set);
 	luaL_checktype(L, 1, LUA_TTABLE);
 	for (lua_Integer i = 1; lua_geti(L, 1, i) != LUA_TNIL; i++) {
-		sigaddset(&set, sigs[luaL_checkoption(L, -1, NULL, names)]);
+		int sig = sigs[luaL_checkoption(L, -1, NULL, names)];
+		struct sigaction sa;
+
+		if (sigaction(sig, NULL, &sa) < 0 || sa.sa_handler != SIG_IGN)
+			sigaddset(&set, sig);
 		lua_pop(L, 1);
 	}
 	lua_pop(L, 1);

@@ -206,6 +206,13 @@ describe("signals", function()
     return pid, rd
   end
 
+  -- env(1) setting signal actions for what it runs (coreutils >= 8.31).
+  local function env_signals(...)
+    local argv = { "/usr/bin/env", ... }
+    if H.sh(table.concat(argv, " ") .. " true").code ~= 0 then return nil end
+    return argv
+  end
+
   it("SIGTERM to voidrun reaches the entry: exit 143", function()
     local s = H.snapshot()
     local pid, rd = start("echo", "ready", "sleep", "1000")
@@ -216,10 +223,27 @@ describe("signals", function()
   end)
 
   it("SIGINT too: exit 130", function()
-    local pid, rd = start("echo", "ready", "sleep", "1000")
+    -- (whatever this run inherited: a background job starts with INT ignored)
+    local prefix = env_signals("--default-signal=INT")
+    if not prefix then return pending("env(1) has no --default-signal here") end
+    local pid, rd = H.start({ H.probe_profile, "echo", "ready", "sleep", "1000" }, 1, prefix)
     assert.is_true(core.kill(pid, 2))
     assert.are.same({ "exited", 130 }, { core.waitpid(pid) })
     core.close(rd)
+  end)
+
+  it("a signal voidrun was started with ignored stays ignored (nohup's HUP)", function()
+    local prefix = env_signals("--ignore-signal=HUP")
+    if not prefix then return pending("env(1) has no --ignore-signal here") end
+    local s = H.snapshot()
+    local pid, rd = H.start({ H.probe_profile, "echo", "ready", "sleep", "1000" }, 1, prefix)
+    -- Both pending at once would be read HUP first (lower number): had
+    -- voidrun taken HUP, it would end with 129, not TERM's 143.
+    assert.is_true(core.kill(pid, 1))
+    assert.is_true(core.kill(pid, 15))
+    assert.are.same({ "exited", 143 }, { core.waitpid(pid) })
+    core.close(rd)
+    H.assert_clean(s)
   end)
 
   it("a void dies with voidrun: kill -9 of voidrun leaves no process behind", function()

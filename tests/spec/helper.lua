@@ -175,17 +175,20 @@ end
 -- pipe, its stderr a file. If ready is a number, return once its stdout
 -- has said "ready" that many times (each void of the test's profile says
 -- it when it runs). Returns pid, the stdout read end, and a function
--- giving what it wrote to stderr (call it after it ended).
-function H.start(args, ready)
+-- giving what it wrote to stderr (call it after it ended). prefix: a
+-- command that runs voidrun ({ "/usr/bin/env", "--default-signal=INT" }).
+function H.start(args, ready, prefix)
   local errfile = os.tmpname()
   local rd, wr = core.pipe()
   local pid = core.clone3({})
   if pid == 0 then
     core.dup2(wr, 1)
     core.dup2(core.open(errfile, "w"), 2)
-    local argv = { H.bin }
+    local argv = {}
+    for _, a in ipairs(prefix or {}) do argv[#argv + 1] = a end
+    argv[#argv + 1] = H.bin
     for _, a in ipairs(args) do argv[#argv + 1] = a end
-    core.execv(H.bin, argv)
+    core.execv(argv[1], argv)
     core._exit(127)
   end
   core.close(wr)
