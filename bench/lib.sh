@@ -2,6 +2,12 @@
 # SPDX-License-Identifier: MIT
 # Shared by the connection benchmarks (tls.sh, spawn.sh): sourced, not run.
 #
+# conn_opts SCRIPT ARGS...
+#   Parses -r ROUNDS, -n CONNS (per client per round), -c "CLIENTS..." and
+#   --csv FILE into $rounds, $n, $clients and $csv (defaults: the caller's).
+# need CMD PACKAGE SCRIPT
+#   Installs Debian's PACKAGE when CMD is missing (as root), else says so.
+#
 # compare_rounds CSV CLIENT_ARGS ROUNDS N CLIENTS NAME=PORT...
 #   For each client count in CLIENTS (e.g. "1 8"), runs ROUNDS rounds; in
 #   each round every server gets one run of $connect CLIENT_ARGS 127.0.0.1
@@ -10,6 +16,26 @@
 #   the rounds and, for every server after the first, its ratio to the first
 #   (connections/s and median latency). Sets rate_NAME_P and lat_NAME_P.
 # Needs $connect (the built bench/connect.c) and $tmp (a scratch directory).
+
+conn_opts() {
+	local me=$1
+	shift
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-r) rounds=$2; shift 2 ;;
+		-n) n=$2; shift 2 ;;
+		-c) clients=$2; shift 2 ;;
+		--csv) csv=$2; shift 2 ;;
+		*) echo "usage: bench/$me [-r ROUNDS] [-n CONNS] [-c CLIENTS] [--csv FILE]" >&2; exit 2 ;;
+		esac
+	done
+}
+
+need() {
+	command -v "$1" >/dev/null && return 0
+	if [ "$(id -u)" -eq 0 ]; then apt-get install -y -q "$2" >/dev/null; else
+		echo "$3: install $2 ($1)" >&2; exit 1; fi
+}
 
 median() { sort -n | awk '{a[NR]=$1} END {if (NR == 0) print "nan"; else print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 field() { sed -n "s/.*[ ^]$1=\([0-9.]*\).*/\1/p; s/^$1=\([0-9.]*\).*/\1/p"; }

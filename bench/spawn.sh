@@ -24,19 +24,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 rounds=5 n=200 clients="1 8" csv=
-while [ $# -gt 0 ]; do
-	case $1 in
-	-r) rounds=$2; shift 2 ;;
-	-n) n=$2; shift 2 ;;
-	-c) clients=$2; shift 2 ;;
-	--csv) csv=$2; shift 2 ;;
-	*) echo "usage: bench/spawn.sh [-r ROUNDS] [-n CONNS] [-c CLIENTS] [--csv FILE]" >&2; exit 2 ;;
-	esac
-done
-if ! command -v tcpserver >/dev/null; then
-	if [ "$(id -u)" -eq 0 ]; then apt-get install -y -q ucspi-tcp >/dev/null; else
-		echo "spawn.sh: install ucspi-tcp (tcpserver)" >&2; exit 1; fi
-fi
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+conn_opts spawn.sh "$@"
+need tcpserver ucspi-tcp spawn.sh
 [ -x "$BUILD/bin/voidrun" ] || scripts/build.sh >/dev/null
 
 tmp=$(mktemp -d)
@@ -50,8 +41,6 @@ trap cleanup EXIT
 connect=$tmp/connect
 cc -O2 -o "$connect" bench/connect.c -lssl -lcrypto
 cc -O2 -o "$tmp/timeit" bench/timeit.c
-# shellcheck source=bench/lib.sh
-. bench/lib.sh
 
 pport=${PORT0:-7431}
 "$BUILD/bin/voidrun" --set port=$((pport + 1)) bench/true-broker.lua & pids="$pids $!"

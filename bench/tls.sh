@@ -23,19 +23,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 rounds=5 n=100 clients="1 8" csv=
-while [ $# -gt 0 ]; do
-	case $1 in
-	-r) rounds=$2; shift 2 ;;
-	-n) n=$2; shift 2 ;;
-	-c) clients=$2; shift 2 ;;
-	--csv) csv=$2; shift 2 ;;
-	*) echo "usage: bench/tls.sh [-r ROUNDS] [-n CONNS] [-c CLIENTS] [--csv FILE]" >&2; exit 2 ;;
-	esac
-done
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+conn_opts tls.sh "$@"
 for p in tcpserver:ucspi-tcp busybox:busybox openssl:openssl; do
-	command -v "${p%%:*}" >/dev/null && continue
-	if [ "$(id -u)" -eq 0 ]; then apt-get install -y -q "${p#*:}" >/dev/null; else
-		echo "tls.sh: install ${p#*:}" >&2; exit 1; fi
+	need "${p%%:*}" "${p#*:}" tls.sh
 done
 [ -x "$BUILD/bin/voidrun" ] || scripts/build.sh >/dev/null
 handler=$BUILD/libexec/voidrun/voidrun-tls
@@ -52,8 +44,6 @@ trap cleanup EXIT
 connect=$tmp/connect
 cc -O2 -o "$connect" bench/connect.c -lssl -lcrypto
 cc -O2 -I core/include -o "$tmp/fdexec" bench/fdexec.c
-# shellcheck source=bench/lib.sh
-. bench/lib.sh
 
 mkdir "$tmp/www"
 printf 'voidrun_tls_bench page\n' > "$tmp/www/index.html"
