@@ -2,8 +2,9 @@
 # pid 1 of the VM tests/vm/run.sh boots: the host's / is our read-only
 # root, $1 the staging directory (voidrun in $1/usr, the specs in $1/src,
 # results to $1/out, the host's writable 9p export). Runs the limit specs
-# as root and as an unprivileged user with a delegated cgroup subtree,
-# writes each run's gtest output to $1/out/{root,user}.log and powers off.
+# (and voidrun enter's join of a void's cgroup) as root and as an
+# unprivileged user with a delegated cgroup subtree, writes each run's
+# gtest output to $1/out/{root,user}{,-enter}.log and powers off.
 # Nothing here touches the host: every mount and cgroup is the VM's own.
 stage=$1
 uid=4242
@@ -36,6 +37,13 @@ echo "== vm: limit specs as root"
 env -i PATH="$PATH" HOME=/tmp LANG=C.UTF-8 "$stage/usr/bin/voidrun" test -o gtest "$spec" \
   >"$stage/out/root.log" 2>&1
 cat "$stage/out/root.log"
+# voidrun enter joining a void's own cgroup (cgroup.procs opened on the
+# host, written after setns), which the host's cgroup v1 cannot show.
+enter_filter="in the void's cgroup, when it has one of its own"
+echo "== vm: enter into a void's cgroup, as root"
+env -i PATH="$PATH" HOME=/tmp LANG=C.UTF-8 "$stage/usr/bin/voidrun" test -o gtest \
+  --filter "$enter_filter" tests/spec/inspect_spec.lua >"$stage/out/root-enter.log" 2>&1
+cat "$stage/out/root-enter.log"
 
 # As an ordinary user with a delegated subtree, as systemd would give one
 # (user@UID.service): a cgroup it owns, with the controllers enabled, and
@@ -53,6 +61,12 @@ sh -c 'echo $$ >'"$cg/deleg/shell/cgroup.procs"' && exec "$@"' sh \
   env -i PATH="$PATH" HOME=/tmp LANG=C.UTF-8 "$stage/usr/bin/voidrun" test -o gtest "$spec" \
   >"$stage/out/user.log" 2>&1
 cat "$stage/out/user.log"
+echo "== vm: enter into a void's cgroup, as uid $uid"
+sh -c 'echo $$ >'"$cg/deleg/shell/cgroup.procs"' && exec "$@"' sh \
+  setpriv --reuid="$uid" --regid="$uid" --clear-groups \
+  env -i PATH="$PATH" HOME=/tmp LANG=C.UTF-8 "$stage/usr/bin/voidrun" test -o gtest \
+  --filter "$enter_filter" tests/spec/inspect_spec.lua >"$stage/out/user-enter.log" 2>&1
+cat "$stage/out/user-enter.log"
 
 # What the runs left in the cgroup tree (nothing, but voidrun/ dirs
 # still in use, is expected).

@@ -105,7 +105,7 @@ echo "== vm: qemu exited with $rc after $(( $(date +%s) - start )) s"
 # without a summary (it did not finish) is one failure.
 strip() { sed -e 's/\x1b\[[0-9;]*m//g'; }
 passed=0 failed=0 skipped=0
-for run in root user; do
+for run in root root-enter user user-enter; do
   log=$work/out/$run.log
   p= f= e= s=
   if [ -r "$log" ]; then
