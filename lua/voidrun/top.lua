@@ -115,6 +115,37 @@ local function unoctal(s)
   return (s:gsub("\\(%d%d%d)", function(o) return string.char(tonumber(o, 8)) end))
 end
 
+-- Landlock's file-system rights (LANDLOCK_ACCESS_FS_*), bit by bit.
+local LANDLOCK = {
+  "execute", "write_file", "read_file", "read_dir", "remove_dir", "remove_file", "make_char",
+  "make_dir", "make_reg", "make_sock", "make_fifo", "make_block", "make_sym", "refer", "truncate",
+  "ioctl_dev",
+}
+
+local function rights(access)
+  local names = {}
+  for bit = 0, 63 do
+    if access & (1 << bit) ~= 0 then names[#names + 1] = LANDLOCK[bit + 1] or ("bit" .. bit) end
+  end
+  return #names > 0 and table.concat(names, " ") or "none"
+end
+
+-- The Landlock rules of void v, as voidrun l holds them (its control
+-- socket's "grants", which voidrun enter uses too): lines for the view.
+local function landlock_lines(l, v)
+  if v.kind == "broker" then return { "  (a broker's workers: not asked)" } end
+  local control = require "voidrun.control"
+  local reply, err = control.request(control.path(require("voidrun.registry").dir(), l.pid), "grants " .. v.name, l.pid)
+  if reply and not reply.ok then reply, err = nil, reply.error end
+  if not reply then return { "  cannot ask voidrun " .. l.pid .. ": " .. tostring(err) } end
+  local out = {}
+  for _, r in ipairs(type(reply.landlock) == "table" and reply.landlock or {}) do
+    out[#out + 1] = ("  %-28s %s"):format(tostring(r.path), rights(math.tointeger(r.access) or 0))
+  end
+  if #out == 0 then out[1] = "  none" end
+  return out
+end
+
 -- A cgroup v2 file of cgroup path cg, trimmed, or nil.
 local function cgroup_file(cg, file)
   local s = ps.cgroup_file(cg, file)
@@ -171,6 +202,9 @@ local function grants(l, v)
   p("  NoNewPrivs %s  Seccomp %s%s", status:match("\nNoNewPrivs:%s*(%d)") or "?",
     ({ ["0"] = "off", ["1"] = "strict", ["2"] = "filter" })[mode] or "?",
     status:match("\nSeccomp_filters:%s*(%d+)") and (" (" .. status:match("\nSeccomp_filters:%s*(%d+)") .. " filters)") or "")
+
+  h("landlock: file rules")
+  for _, line in ipairs(landlock_lines(l, v)) do p("%s", line) end
 
   local mounts = {}
   for line in (slurp(dir .. "/mountinfo") or ""):gmatch("[^\n]+") do
