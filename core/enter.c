@@ -24,6 +24,10 @@
 #include <linux/securebits.h>
 #endif
 
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#endif
+
 #define ENTER_NS (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | \
 		  CLONE_NEWUTS | CLONE_NEWCGROUP)
 
@@ -131,6 +135,17 @@ int vr_enter_exec(int pidfd, const struct vr_enter *e, int *ret_status, const ch
 	if (vr_seccomp_default(false, &filter) < 0)
 		return -EIO;
 	*ret_step = "setns";
+#ifdef __SANITIZE_ADDRESS__
+	/* LeakSanitizer's check at exit stops the process's threads from a
+	 * tracer it clone(2)s. Once this process has joined the void's pid
+	 * namespace, that tracer is born in it, where getppid() is 0: it takes
+	 * its parent for dead and exits, and the check waits for it forever
+	 * (a sched_yield loop). So check for leaks here, while it still can;
+	 * this also turns the check at exit off. What runs after it (the
+	 * fork, the wait, the report of the status) goes unchecked. Sanitized
+	 * builds only: the check is LeakSanitizer's. */
+	__lsan_do_leak_check();
+#endif
 	/* One setns(2) with a pidfd joins every namespace at once, user
 	 * namespace first: its capabilities allow the rest. */
 	if (setns(pidfd, ENTER_NS) < 0)
