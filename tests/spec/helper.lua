@@ -77,11 +77,14 @@ end
 -- H.cleanup().
 local temp_files = {}
 function H.profile(text)
-  local path = os.tmpname() .. ".lua"
+  -- os.tmpname makes the (empty) file it names: ours to remove too
+  local base = os.tmpname()
+  local path = base .. ".lua"
   local f = assert(io.open(path, "w"))
   f:write(text)
   f:close()
   temp_files[#temp_files + 1] = path
+  temp_files[#temp_files + 1] = base
   return path
 end
 
@@ -179,6 +182,7 @@ end
 -- command that runs voidrun ({ "/usr/bin/env", "--default-signal=INT" }).
 function H.start(args, ready, prefix)
   local errfile = os.tmpname()
+  temp_files[#temp_files + 1] = errfile  -- also when stderr() is not called
   local rd, wr = core.pipe()
   local pid = core.clone3({})
   if pid == 0 then

@@ -79,8 +79,14 @@ local backend = vr.network{ subnet = "10.89.0.0/24" }
 local other = vr.network{ subnet = "10.89.1.0/24" }
 vr.void "db" { exec = sh "busybox nc -l -p 7000", fs = fs, net = { backend, ip = "10.89.0.2" } }
 vr.void "app" {
+  -- (a here-document, not a pipe: its text is there before nc runs, so
+  -- that nc sends it even when db's nc, reading /dev/null, has already
+  -- half-closed the connection)
   exec = sh [=[for i in $(busybox seq 100); do
-    echo "hello from app" | busybox nc 10.89.0.2 7000 && exit 0; busybox usleep 50000; done; exit 1]=],
+    busybox nc 10.89.0.2 7000 <<END && exit 0
+hello from app
+END
+    busybox usleep 50000; done; exit 1]=],
   fs = fs, net = { backend, ip = "10.89.0.3" }, after = { "db" } }
 vr.void "lone" { exec = { "/probe", "connect-tcp", "10.89.0.2", "7000" }, fs = fs }
 vr.void "stranger" { exec = { "/probe", "connect-tcp", "10.89.0.2", "7000" }, fs = fs,
