@@ -5,7 +5,8 @@
 #   3. busted again as an unprivileged user the run creates (isolation through
 #      user namespaces alone) -- when run as root
 #   4. the limit specs on a pure cgroup v2 kernel, booted under qemu (tests/vm/)
-#   5. CTest again on a build with AddressSanitizer and UBSan, and the
+#   5. a few specs through a statically linked voidrun (VOIDRUN_STATIC_EXE)
+#   6. CTest again on a build with AddressSanitizer and UBSan, and the
 #      `voidrun enter` specs through that build's binary
 # It ends with one line: "N passed, N failed, N skipped" over all suites.
 set -uo pipefail
@@ -99,6 +100,19 @@ vm=$(sed -n 's/^vm: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1
 rm -f "$log"
 # shellcheck disable=SC2086
 tally "vm (cgroup v2)" ${vm:-0 1 0}
+
+# The statically linked voidrun (VOIDRUN_STATIC_EXE, off by default:
+# CMakeLists.txt): the specs of what differs in it, its start, its twin
+# for `voidrun test`/`lua`/`top`, and networking's dlopen of libmnl.
+echo "== build (static voidrun)"
+if BUILD=build-static scripts/build.sh -DVOIDRUN_STATIC_EXE=ON && [ -x build-static/libexec/voidrun/voidrun-full ]; then
+  busted_suite "busted cli, isolation, net, lua_api (static voidrun)" \
+    build-static/bin/voidrun test -o gtest tests/spec/cli_spec.lua tests/spec/isolation_spec.lua \
+      tests/spec/net_spec.lua tests/spec/lua_api_spec.lua
+else
+  echo "== static voidrun: skipped: it cannot be linked statically here (libc.a?)"
+  tally "static voidrun (skipped)" 0 0 1
+fi
 
 echo "== build (ASan + UBSan)"
 if BUILD=build-asan scripts/build.sh -DVOIDRUN_SANITIZE=ON; then
