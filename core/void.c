@@ -952,7 +952,9 @@ static int loopback_up(void)
 /* A prepared void waits for the fds it is started with. A signal that
  * ends a process, sent to it meanwhile (by a `kill` meant for voidrun,
  * say), ends it: it has no entry yet to forward it to, and kept pending it
- * would reach the entry of whatever connection comes next. */
+ * would reach the entry of whatever connection comes next. Once its fds
+ * are there, though, the connection is served: a signal that came with
+ * them was meant for an idle worker and is dropped, not passed on. */
 static void wait_for_start(const struct child *c)
 {
 	sigset_t ending;
@@ -961,7 +963,7 @@ static void wait_for_start(const struct child *c)
 	sigemptyset(&ending);
 	for (size_t i = 0; i < VR_ARRAY_SIZE(ending_signals); i++)
 		sigaddset(&ending, ending_signals[i]);
-	sfd = signalfd(-1, &ending, SFD_CLOEXEC);
+	sfd = signalfd(-1, &ending, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0)
 		return;  /* then it just waits */
 	for (;;) {
@@ -971,12 +973,14 @@ static void wait_for_start(const struct child *c)
 				continue;
 			break;  /* then it just waits */
 		}
-		if (pfd[1].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			_exit(read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si) ? 128 + (int)si.ssi_signo : 125);
-		}
-		if (pfd[0].revents)
+		struct signalfd_siginfo si;
+		if (pfd[0].revents) {
+			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+				;
 			break;
+		}
+		if (pfd[1].revents & POLLIN)
+			_exit(read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si) ? 128 + (int)si.ssi_signo : 125);
 	}
 	(void)close(sfd);
 }

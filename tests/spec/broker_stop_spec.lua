@@ -405,6 +405,15 @@ describe("a broker stopped by a signal", function()
       assert.are.equal("void-init\n", comm)
       core.kill(kid, SIGTERM)
     end
+    -- they end (bounded wait): a connection handed to one in the instant
+    -- it ends on the signal would end with it
+    for _, kid in ipairs(kids) do
+      local stat, until_ = nil, core.now() + BOUND
+      repeat
+        stat = slurp(("/proc/%d/stat"):format(kid))
+      until not stat or stat:match("^%d+ %b() Z") or core.now() > until_
+      assert.is_true(not stat or stat:match("^%d+ %b() Z") ~= nil, "prepared worker " .. kid .. " ended on TERM")
+    end
     for i = 1, 6 do
       assert.is_true(exchange(port, "echo " .. i), "echo " .. i .. " after the prepared workers were sent TERM")
     end
