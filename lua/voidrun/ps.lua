@@ -25,8 +25,8 @@ end
 -- digits at most (a cgroup's cpu_usec grows past that).
 --
 -- dkjson writes a table with no keys as [], and a list as an array: a
--- table that may be empty says which it is. Object keys come in no set
--- order unless asked. Strings are bytes: control characters, quotes and
+-- table that may be empty says which it is. Object keys are sorted
+-- (M.encode). Strings are bytes: control characters, quotes and
 -- backslashes are escaped (and a few invisible Unicode characters, as
 -- \uXXXX), other bytes passed through (the kernel's names and paths are
 -- not always UTF-8); all read back the same.
@@ -42,10 +42,31 @@ function M.dkjson()
   return json
 end
 
--- The JSON text of x; the keys of list order, when given, come first in
--- each object, in that order. Raises an error for what JSON cannot hold
--- (a function, a cycle).
-function M.encode(x, order) return M.dkjson().encode(x, { keyorder = order }) end
+-- The JSON text of x, each object's keys sorted, but those of list order,
+-- when given, first, in that order (dkjson's keyorder: one list for every
+-- object, each taking the keys it has). Raises an error for what JSON
+-- cannot hold (a function, a cycle).
+function M.encode(x, order)
+  local keys, listed, seen = {}, {}, {}
+  for _, k in ipairs(order or {}) do listed[k] = true end
+  local function walk(t)
+    if type(t) ~= "table" or seen[t] then return end
+    seen[t] = true
+    for k, v in pairs(t) do
+      if type(k) == "string" and not listed[k] then
+        listed[k] = true
+        keys[#keys + 1] = k
+      end
+      walk(v)
+    end
+  end
+  walk(x)
+  table.sort(keys)
+  local all = {}
+  for _, k in ipairs(order or {}) do all[#all + 1] = k end
+  for _, k in ipairs(keys) do all[#all + 1] = k end
+  return M.dkjson().encode(x, { keyorder = all })
+end
 
 ---------------------------------------------------------------- /proc
 

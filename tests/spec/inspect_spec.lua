@@ -131,6 +131,17 @@ describe("JSON (dkjson)", function()
     assert.are.same({ a = {}, b = { 1, 2.5, "x" }, c = {}, d = true }, t)
   end)
 
+  it("sorts every object's keys, but those asked for first (in every object)", function()
+    assert.are.equal('{"a":{"c":3,"d":2},"b":1,"z":[]}', ps.encode({ z = ps.array(), b = 1, a = { d = 2, c = 3 } }))
+    assert.are.equal('{"ok":true,"error":"x","a":{"ok":2,"b":1}}',
+      ps.encode({ a = { ok = 2, b = 1 }, error = "x", ok = true }, { "ok", "error" }))
+    -- the same text every time, whatever order the tables were filled in
+    local t1, t2 = {}, {}
+    for i = 1, 50 do t1["k" .. i] = i end
+    for i = 50, 1, -1 do t2["k" .. i] = i end
+    assert.are.equal(ps.encode(t1), ps.encode(t2))
+  end)
+
   it("keeps integers integers, the largest too, and reads them back as integers", function()
     assert.are.equal("[0,-1,4026531836,123456789012345678,9223372036854775807]",
       ps.encode(ps.array { 0, -1, 4026531836, 123456789012345678, math.maxinteger }))
