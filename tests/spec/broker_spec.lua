@@ -9,12 +9,7 @@ local function profile(body)
   return H.profile("local vr = require \"voidrun\"\n" .. body)
 end
 
--- A port that was free a moment ago.
-local function free_port()
-  local fd, port = assert(core.tcp_listen("127.0.0.1", 0))
-  core.close(fd)
-  return port
-end
+local free_port = H.free_port
 
 -- Start the binary in the background; returns a handle with pid,
 -- stop(sig) -> exit code, stderr().

@@ -28,11 +28,7 @@ local mypidns = (H.readlink("/proc/self/ns/pid") or ""):match("%[(%d+)%]")
 -- Where workers' cgroups go, when this user may have them.
 local cg, cg_why = core.cgroup_probe { "pids" }
 
-local function free_port()
-  local fd, port = assert(core.tcp_listen("127.0.0.1", 0))
-  core.close(fd)
-  return port
-end
+local free_port = H.free_port
 
 -- An echo broker: cat per connection, `prepared` workers built ahead.
 local function broker_profile(o)

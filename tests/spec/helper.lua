@@ -213,6 +213,13 @@ function H.start(args, ready, prefix)
 end
 
 -- Lines of stderr (a clear error is exactly one line).
+-- A TCP port on 127.0.0.1 that was free a moment ago.
+function H.free_port()
+  local fd, port = assert(core.tcp_listen("127.0.0.1", 0))
+  core.close(fd)
+  return port
+end
+
 -- One exchange with an echo server on connected socket fd: send data,
 -- half-close, read to end of file, close. Returns what came back.
 function H.echo(fd, data)
