@@ -764,23 +764,12 @@ int vr_harden_set_seccomp(struct vr_harden *h, const struct vr_seccomp *s)
 	return 0;
 }
 
-int vr_harden_set_caps(struct vr_harden *h, struct vr_plan *plan, uint64_t keep)
+int vr_harden_set_caps(struct vr_harden *h, uint64_t keep)
 {
-	cap_t caps = plan->caps;
 	int last = cap_max_bits() - 1;
 
 	if (last < 0 || last > 63 || (last < 63 && (keep >> (last + 1)) != 0))
 		return -EINVAL;
-	if (!caps || cap_clear(caps) < 0)
-		return -ENOMEM;
-	for (cap_value_t c = 0; c <= last; c++) {
-		if (!(keep & (1ULL << c)))
-			continue;
-		if (cap_set_flag(caps, CAP_PERMITTED, 1, &c, CAP_SET) < 0 ||
-		    cap_set_flag(caps, CAP_EFFECTIVE, 1, &c, CAP_SET) < 0 ||
-		    cap_set_flag(caps, CAP_INHERITABLE, 1, &c, CAP_SET) < 0)
-			return -EINVAL;
-	}
 	h->caps = keep;
 	return 0;
 }

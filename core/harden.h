@@ -146,10 +146,9 @@ int vr_harden_set_seccomp(struct vr_harden *h, const struct vr_seccomp *s);
 
 /* Keep these capabilities (bit n = capability n) in the void: permitted,
  * effective, inheritable and ambient, so that they survive exec; the
- * bounding set is reduced to them. Also sets them in plan->caps, the set
- * the void is left with. Returns 0, -EINVAL for a capability this kernel
- * does not know, -ENOMEM. */
-int vr_harden_set_caps(struct vr_harden *h, struct vr_plan *plan, uint64_t keep);
+ * bounding set is reduced to them (core/void.c, child_drop_caps). Returns
+ * 0, or -EINVAL for a capability this kernel does not know. */
+int vr_harden_set_caps(struct vr_harden *h, uint64_t keep);
 
 /* The capabilities kept; 0 for NULL. */
 uint64_t vr_harden_caps(const struct vr_harden *h);

@@ -105,9 +105,7 @@ int vr_plan_new(struct vr_plan **ret)
 	p->root_options = strdup("mode=0755,size=64k,nr_inodes=4096");
 	p->envp = calloc(1, sizeof(char *));
 	p->argv = calloc(1, sizeof(char *));
-	/* An empty capability set, prepared here because libcap allocates. */
-	p->caps = cap_init();
-	if (!p->hostname || !p->cwd || !p->root_options || !p->envp || !p->argv || !p->caps) {
+	if (!p->hostname || !p->cwd || !p->root_options || !p->envp || !p->argv) {
 		vr_plan_free(p);
 		return -ENOMEM;
 	}
@@ -153,8 +151,6 @@ void vr_plan_free(struct vr_plan *p)
 	}
 	free(p->mounts);
 	free(p->fds);
-	if (p->caps)
-		cap_free(p->caps);
 	vr_limit_free(p->limits);
 	vr_harden_free(p->harden);
 	if (p->devnull >= 0)
@@ -655,20 +651,32 @@ static void child_fds(struct child *c)
 /* Leave the void without any capability, for good: the bounding set
  * emptied (so exec as uid 0 gains nothing), ambient cleared, securebits
  * locked so root is not special, then every set emptied. The plan's kept
- * capabilities (plan->harden) stay bounded in, are left in plan->caps and
- * raised in the ambient set, which is what carries them across exec. */
+ * capabilities (plan->harden) stay bounded in, are left in the permitted,
+ * effective and inheritable sets and raised in the ambient set, which is
+ * what carries them across exec. */
 static void child_drop_caps(const struct child *c)
 {
 	unsigned bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
 			SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED;
 	uint64_t keep = vr_harden_caps(c->plan->harden);
 
-	if (cap_set_secbits(bits) < 0)
+	/* The system calls, not libcap's: in voidrun's memory (spawn_vm) a
+	 * lock libcap takes on a shared object (cap_set_proc locks the
+	 * cap_t) stays taken if the void is killed inside it, and voidrun
+	 * then spins in cap_free. */
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct data[2] = {
+		{ .effective = (uint32_t)keep, .permitted = (uint32_t)keep, .inheritable = (uint32_t)keep },
+		{ .effective = (uint32_t)(keep >> 32), .permitted = (uint32_t)(keep >> 32),
+		  .inheritable = (uint32_t)(keep >> 32) },
+	};
+
+	if (prctl(PR_SET_SECUREBITS, bits, 0, 0, 0) < 0)
 		child_fail(c, VR_STEP_CAPS, errno, "securebits", NULL);
-	for (cap_value_t cap = 0;; cap++) {
+	for (unsigned long cap = 0;; cap++) {
 		if (cap < 64 && (keep & (1ULL << cap)))
 			continue;
-		if (cap_drop_bound(cap) < 0) {
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
 			if (errno == EINVAL)
 				break;  /* past the last capability this kernel knows */
 			child_fail(c, VR_STEP_CAPS, errno, "bounding set", NULL);
@@ -676,7 +684,7 @@ static void child_drop_caps(const struct child *c)
 	}
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
 		child_fail(c, VR_STEP_CAPS, errno, "ambient set", NULL);
-	if (cap_set_proc((cap_t)c->plan->caps) < 0)
+	if (syscall(SYS_capset, &hdr, data) < 0)
 		child_fail(c, VR_STEP_CAPS, errno, NULL, NULL);
 	if (vr_harden_apply_caps(c->plan->harden) < 0)
 		child_fail(c, VR_STEP_CAPS, errno, "ambient set", NULL);
@@ -1262,7 +1270,12 @@ int vr_void_empty_netns(void)
  *  - What it reads stays put while it runs: the plan is held (refs), the
  *    caller's arrays are copied.
  *  - Nothing in it may change voidrun's shared state: its set*id calls are
- *    the system calls (child_main).
+ *    the system calls (child_main). Nor take a lock there: it may be
+ *    killed holding it (voidrun stopping while it is built), and voidrun
+ *    would wait for it for ever. So its capabilities are set with the
+ *    system calls, not libcap (which locks the cap_t), and a void with
+ *    networks, whose pid 1 sets them up with libmnl, which allocates
+ *    (malloc's locks), keeps the fork.
  *  - It marks the address space, which is voidrun's, not dumpable, as a
  *    forked pid 1 did its own copy, so that nothing in the void can trace
  *    it; voidrun is then not dumpable either. That makes /proc/PID of the
@@ -1518,7 +1531,7 @@ static int spawn(const struct vr_plan *p, const struct vr_fd_op *extra, size_t n
 	 * voidrun's handlers in the child before it resets them. */
 	sigfillset(&all);
 #ifdef VR_SPAWN_VM
-	if (!p->entry_fn && !p->debug && geteuid() == 0) {
+	if (!p->entry_fn && !p->debug && !p->n_net_links && geteuid() == 0) {
 		(void)sigprocmask(SIG_SETMASK, &all, &old);
 		bool net_failed = false;
 		pid = spawn_vm(&c, flags, join ? p->join_netns : -1, cgroup_fd, sync_wr, status_rd, &all, &pidfd,

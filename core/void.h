@@ -68,7 +68,6 @@ struct vr_plan {
 	struct vr_fd_op *fds;
 	size_t n_fds;
 	int devnull;                 /* the host's /dev/null: stdin unless placed */
-	void *caps;                  /* libcap cap_t of the capabilities left (empty) */
 	struct vr_limit *limits;    /* owned; NULL: no limits */
 	struct vr_harden *harden;    /* owned; NULL: the defaults */
 	/* Instead of execve, call entry_fn(entry_arg) in the entry process

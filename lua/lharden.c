@@ -303,10 +303,8 @@ void vr_lua_plan_harden(lua_State *L, int t, struct vr_plan *p)
 	lua_pop(L, 1);
 	if (lua_getfield(L, t, "caps") != LUA_TNIL) {
 		lua_Integer keep = luaL_checkinteger(L, -1);
-		r = vr_harden_set_caps(h, p, (uint64_t)keep);
-		if (r < 0)
-			luaL_error(L, r == -EINVAL ? "plan field 'caps' names a capability this kernel lacks"
-						   : "out of memory");
+		if (vr_harden_set_caps(h, (uint64_t)keep) < 0)
+			luaL_error(L, "plan field 'caps' names a capability this kernel lacks");
 	}
 	lua_pop(L, 1);
 	if (vr_harden_landlock_plan(h, p) < 0)
